@@ -1,0 +1,63 @@
+"""Losses: gradient checks, closed forms and stability at extreme logits."""
+import numpy as np
+import pytest
+
+from tinygan import backend, gradcheck
+from tinygan.losses import (GENERATOR_LOSSES, bce_with_logits, maximum_likelihood_generator_loss,
+                            minimax_generator_loss, non_saturating_generator_loss, softplus)
+
+GRAD_TOL = 1e-6
+
+
+def _logits(shape, device, scale=3.0, seed=0):
+    return backend.to_device(np.random.default_rng(seed).standard_normal(shape) * scale, device)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (5,)])
+def test_bce_gradient_check(shape, device):
+    targets = backend.to_device(np.random.default_rng(1).random(shape), device)  # soft targets
+    assert gradcheck.check_loss(bce_with_logits, _logits(shape, device), targets) < GRAD_TOL
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_LOSSES))
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (5,)])
+def test_generator_loss_gradient_check(name, shape, device):
+    assert gradcheck.check_loss(GENERATOR_LOSSES[name], _logits(shape, device)) < GRAD_TOL
+
+
+def test_closed_forms():
+    a = np.array([[-2.0], [0.0], [1.5]])
+    d = 1 / (1 + np.exp(-a))
+    t = np.array([[1.0], [0.0], [1.0]])
+    expected_bce = -np.mean(t * np.log(d) + (1 - t) * np.log(1 - d))
+    np.testing.assert_allclose(bce_with_logits(a, t)[0], expected_bce, rtol=1e-12)
+    np.testing.assert_allclose(minimax_generator_loss(a)[0], np.mean(np.log(1 - d)), rtol=1e-12)
+    np.testing.assert_allclose(non_saturating_generator_loss(a)[0], -np.mean(np.log(d)), rtol=1e-12)
+    # −½·exp(σ⁻¹(D)) with σ⁻¹(D) = log(D / (1 − D))
+    np.testing.assert_allclose(maximum_likelihood_generator_loss(a)[0],
+                               -0.5 * np.mean(d / (1 - d)), rtol=1e-12)
+    np.testing.assert_allclose(softplus(np.array([0.0])), [np.log(2.0)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_finite_for_extreme_logits(dtype, device):
+    a = backend.to_device(np.array([[1e4], [-1e4], [0.0]], dtype=dtype), device)
+    t = backend.to_device(np.array([[0.0], [1.0], [1.0]], dtype=dtype), device)
+    results = [bce_with_logits(a, t)] + [loss(a) for loss in GENERATOR_LOSSES.values()]
+    for loss, d_logits in results:
+        assert np.isfinite(backend.to_host(loss)).all()
+        assert np.isfinite(backend.to_host(d_logits)).all()
+        assert d_logits.dtype == dtype and d_logits.shape == a.shape
+    # confidently wrong by 1e4 costs 1e4 (not inf)
+    np.testing.assert_allclose(backend.to_host(bce_with_logits(a[:2], t[:2])[0]), 1e4)
+
+
+def test_minimax_saturates_and_non_saturating_does_not():
+    rejected = np.array([[-10.0]])          # D is sure the fake is fake
+    assert abs(minimax_generator_loss(rejected)[1].item()) < 1e-4
+    assert abs(non_saturating_generator_loss(rejected)[1].item()) > 0.99
+
+
+def test_bce_refuses_mismatched_targets():
+    with pytest.raises(ValueError, match=r"targets of shape \(3,\) do not match logits of shape \(3, 1\)"):
+        bce_with_logits(np.zeros((3, 1)), np.zeros(3))

@@ -1,0 +1,76 @@
+"""Sequential: gradients through a whole network, input-only backprop, state dicts."""
+import numpy as np
+import pytest
+
+from tinygan import backend, gradcheck
+from tinygan.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
+from tinygan.network import Sequential
+
+GRAD_TOL = 1e-6
+
+
+def small_discriminator(dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    return Sequential(Dropout(0.8), Maxout(5, 4, 3, rng=rng, dtype=dtype), Dropout(0.5),
+                      Linear(4, 1, rng=rng, dtype=dtype))
+
+
+def small_generator(dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    return Sequential(Linear(3, 6, rng=rng, dtype=dtype), ReLU(),
+                      Linear(6, 5, rng=rng, dtype=dtype), Sigmoid())
+
+
+@pytest.mark.parametrize("make", [small_discriminator, small_generator])
+@pytest.mark.parametrize("train", [True, False])
+def test_gradient_check_through_a_network(make, train, device):
+    net = make().to(device)
+    net.set_rng(backend.default_rng(0, device))
+    n_in = net.layers[0].in_features or net.layers[1].in_features
+    x = backend.to_device(np.random.default_rng(3).standard_normal((4, n_in)), device)
+    errors = gradcheck.check_layer(net, x, train=train)
+    assert set(errors) == {"x"} | {name for name, *_ in net.parameters()}
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+def test_input_only_backward_leaves_grads_untouched():
+    net = small_generator()
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    net.forward(x)
+    net.backward(np.ones((2, 5)))
+    before = {name: grads[key].copy() for name, _, grads, key in net.parameters()}
+    net.forward(2 * x)
+    d_x = net.backward(np.ones((2, 5)), param_grads=False)
+    assert d_x.shape == (2, 3)
+    for name, _, grads, key in net.parameters():
+        np.testing.assert_array_equal(grads[key], before[name])
+
+
+def test_state_dict_round_trip_keeps_device_and_dtype():
+    source, target = small_generator(np.float32, seed=1), small_generator(np.float32, seed=2)
+    state = source.state_dict()
+    assert sorted(state) == ["0.W", "0.b", "2.W", "2.b"]
+    target.load_state_dict(state)
+    x = np.ones((1, 3), dtype=np.float32)
+    np.testing.assert_array_equal(source.forward(x), target.forward(x))
+    assert all(params[key].dtype == np.float32 for _, params, _, key in target.parameters())
+
+
+def test_load_state_dict_names_every_mismatch():
+    state = small_generator().state_dict()
+    state["2.W"] = np.zeros((7, 5))
+    del state["0.b"]
+    state["9.W"] = np.zeros(1)
+    with pytest.raises(ValueError) as error:
+        small_generator().load_state_dict(state, what="generator")
+    message = str(error.value)
+    assert "generator does not match" in message
+    assert "missing 0.b" in message and "unexpected 9.W" in message
+    assert "2.W has shape (7, 5), the model needs (6, 5)" in message
+
+
+def test_set_rng_reaches_every_dropout_layer():
+    net = small_discriminator()
+    generator = np.random.default_rng(0)
+    net.set_rng(generator)
+    assert net.layers[0].rng is generator and net.layers[2].rng is generator

@@ -1,0 +1,247 @@
+"""Layers with hand-written backward passes.
+
+Every layer has
+  * ``params`` and ``grads``: dicts of arrays with the same keys (empty for activations);
+  * ``forward(x, train=True) -> y``, which reads its parameters from ``params`` and keeps what
+    backward needs in one cache slot;
+  * ``backward(d_out) -> d_x``, which consumes that cache, *assigns* ``grads`` (no hidden
+    accumulation) and returns dL/dx.
+
+Shapes below: N is the batch size. Arrays keep the dtype they are given: float32 for
+training, float64 for gradient checks. Parameters are created on the host (NumPy) from a
+seeded generator, so a network starts from the same weights on every device; ``Sequential.to``
+moves them.
+"""
+import numpy as np
+
+from . import backend
+
+
+# ----------------------------------------------------------------------------- initialisers
+# Each takes (shape, rng) with shape = (fan_in, fan_out) and returns a float64 host array.
+
+def uniform(irange):
+    """U(−irange, irange), the paper's code's initialiser (pylearn2 ``irange``)."""
+    def init(shape, rng):
+        return rng.uniform(-irange, irange, size=shape)
+    return init
+
+
+def glorot_uniform(shape, rng):
+    """U(±√(6 / (fan_in + fan_out))), Glorot & Bengio (2010)."""
+    limit = np.sqrt(6.0 / (shape[0] + shape[1]))
+    return rng.uniform(-limit, limit, size=shape)
+
+
+def he_normal(shape, rng):
+    """N(0, 2 / fan_in), He et al. (2015), for ReLU layers."""
+    return rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])
+
+
+def sigmoid_bias_from_means(x, eps=1e-3):
+    """Bias b with sigmoid(b) = the per-feature mean of ``x`` (clipped to [eps, 1 − eps]).
+
+    The paper's code starts G's output layer here, so G's first samples already have the
+    data's average brightness at every pixel. x: (N, D) in [0, 1]; returns (D,) float64.
+    """
+    means = np.clip(backend.to_host(x).mean(axis=0, dtype=np.float64), eps, 1.0 - eps)
+    return np.log(means / (1.0 - means))
+
+
+# ----------------------------------------------------------------------------- the base class
+
+_NO_CACHE = object()  # the cache slot's value when no forward awaits its backward
+
+class Layer:
+    """Cache discipline and boundary checks shared by every layer.
+
+    Subclasses implement ``_forward(x, train) -> (y, cache)`` and
+    ``_backward(d_out, cache, param_grads) -> d_x``; this class makes sure a backward pass
+    only ever reads the cache of the forward call it belongs to.
+    """
+
+    in_features = None  # set by layers that expect (N, in_features) inputs
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+        self._cache, self._out = _NO_CACHE, None
+
+    def forward(self, x, train=True):
+        """x: (N, in_features) or any shape for elementwise layers -> y."""
+        self._check_input(x)
+        y, self._cache = self._forward(x, train)
+        self._out = (y.shape, y.dtype)
+        return y
+
+    def backward(self, d_out, param_grads=True, keep_cache=False):
+        """d_out: dL/dy, shape and dtype of the last forward's y -> dL/dx.
+
+        param_grads=False skips the parameter gradients (the generator step needs dL/dx
+        through D but must not touch D's weights). keep_cache=True leaves the cache for one
+        more backward of the same forward (used only by the simultaneous update).
+        """
+        if self._cache is _NO_CACHE:
+            raise RuntimeError(f"{self}: backward() called without a matching forward() "
+                               "(or a second time for one forward)")
+        if (d_out.shape, d_out.dtype) != self._out:
+            raise ValueError(f"{self}: backward() expected d_out of shape {self._out[0]} and "
+                             f"dtype {self._out[1]}, got {d_out.shape} {d_out.dtype}")
+        cache = self._cache
+        if not keep_cache:
+            self._cache = _NO_CACHE
+        return self._backward(d_out, cache, param_grads)
+
+    def _check_input(self, x):
+        if self.in_features is not None and (x.ndim != 2 or x.shape[1] != self.in_features):
+            raise ValueError(f"{self}: expected input of shape (N, {self.in_features}), "
+                             f"got {tuple(x.shape)}")
+        if self.params:
+            dtype = next(iter(self.params.values())).dtype
+            if x.dtype != dtype:
+                raise TypeError(f"{self}: expected input of dtype {dtype} (the parameters' "
+                                f"dtype), got {x.dtype}")
+
+    def __repr__(self):
+        return type(self).__name__ + "()"
+
+
+# ----------------------------------------------------------------------------- affine layers
+
+class Linear(Layer):
+    """y = x·W + b, with W: (n_in, n_out), b: (n_out,)."""
+
+    def __init__(self, n_in, n_out, init=glorot_uniform, rng=None, dtype=np.float32):
+        super().__init__()
+        rng = np.random.default_rng() if rng is None else rng
+        self.in_features = n_in
+        self.params["W"] = init((n_in, n_out), rng).astype(dtype)
+        self.params["b"] = np.zeros(n_out, dtype=dtype)
+
+    def _forward(self, x, train):
+        return x @ self.params["W"] + self.params["b"], x      # y = x·W + b
+
+    def _backward(self, d_out, x, param_grads):
+        if param_grads:
+            self.grads["W"] = x.T @ d_out                       # dL/dW = xᵀ · dL/dy
+            self.grads["b"] = d_out.sum(axis=0)                 # dL/db = Σₙ dL/dy
+        return d_out @ self.params["W"].T                       # dL/dx = dL/dy · Wᵀ
+
+    def __repr__(self):
+        n_in, n_out = self.params["W"].shape
+        return f"Linear({n_in} → {n_out})"
+
+
+class Maxout(Linear):
+    """Maxout (Goodfellow et al., 2013): an affine map to units·pieces columns, then
+    y[:, j] = max of columns j·pieces … j·pieces + pieces − 1 (the paper's code's layout).
+
+    W: (n_in, units·pieces), b: (units·pieces,); x: (N, n_in) -> y: (N, units).
+    """
+
+    def __init__(self, n_in, units, pieces, init=glorot_uniform, rng=None, dtype=np.float32):
+        super().__init__(n_in, units * pieces, init, rng, dtype)
+        self.units, self.pieces = units, pieces
+
+    def _forward(self, x, train):
+        z, _ = super()._forward(x, train)
+        z = z.reshape(len(x), self.units, self.pieces)
+        winner = z.argmax(axis=2)[:, :, None]                   # (N, units, 1)
+        y = backend.array_module(z).take_along_axis(z, winner, axis=2)[:, :, 0]
+        return y, (x, winner)
+
+    def _backward(self, d_out, cache, param_grads):
+        x, winner = cache
+        # dL/dz = dL/dy on the winning piece, 0 on the others (one winner, also on ties)
+        pieces = backend.array_module(winner).arange(self.pieces)
+        d_z = (winner == pieces) * d_out[:, :, None]
+        return super()._backward(d_z.reshape(len(x), -1), x, param_grads)
+
+    def __repr__(self):
+        return f"Maxout({self.in_features} → {self.units}×{self.pieces})"
+
+
+# ----------------------------------------------------------------------------- activations
+
+class ReLU(Layer):
+    """y = max(x, 0), elementwise, any shape."""
+
+    def _forward(self, x, train):
+        y = backend.array_module(x).maximum(x, 0)
+        return y, y
+
+    def _backward(self, d_out, y, param_grads):
+        return d_out * (y > 0)            # dL/dx = dL/dy · [x > 0]; we take 0 at x = 0
+
+
+class LeakyReLU(Layer):
+    """y = x for x > 0, slope·x otherwise."""
+
+    def __init__(self, slope=0.2):
+        super().__init__()
+        self.slope = slope
+
+    def _forward(self, x, train):
+        local_grad = backend.array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
+        return x * local_grad, local_grad
+
+    def _backward(self, d_out, local_grad, param_grads):
+        return d_out * local_grad         # dL/dx = dL/dy · (1 if x > 0 else slope)
+
+    def __repr__(self):
+        return f"LeakyReLU({self.slope})"
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + e^(−x)), computed as ½·tanh(½x) + ½: no overflow, keeps the dtype."""
+
+    def _forward(self, x, train):
+        y = 0.5 * backend.array_module(x).tanh(0.5 * x) + 0.5
+        return y, y
+
+    def _backward(self, d_out, y, param_grads):
+        return d_out * y * (1 - y)        # dL/dx = dL/dy · y(1 − y)
+
+
+class Tanh(Layer):
+    """y = tanh(x)."""
+
+    def _forward(self, x, train):
+        y = backend.array_module(x).tanh(x)
+        return y, y
+
+    def _backward(self, d_out, y, param_grads):
+        return d_out * (1 - y * y)        # dL/dx = dL/dy · (1 − y²)
+
+
+# ----------------------------------------------------------------------------- regularisers
+
+class Dropout(Layer):
+    """Inverted dropout: in training y = x · mask, mask = [u < keep_prob] / keep_prob with
+    u ~ U(0, 1) from ``rng``, so E[y] = x; in evaluation y = x.
+
+    keep_prob is the probability of *keeping* a unit (the paper's code: 0.8 on D's pixels,
+    0.5 on its hidden units). rng: a generator on the device of x (``backend.default_rng``);
+    ``Sequential.set_rng`` hands one to every dropout layer of a network.
+    """
+
+    def __init__(self, keep_prob, rng=None):
+        super().__init__()
+        if not 0.0 < keep_prob <= 1.0:
+            raise ValueError(f"Dropout: keep_prob must be in (0, 1], got {keep_prob}")
+        self.keep_prob, self.rng = keep_prob, rng
+
+    def _forward(self, x, train):
+        if not train:
+            return x, None
+        if self.rng is None:
+            raise RuntimeError(f"{self}: training mode needs a random generator: pass rng= "
+                               "or call Sequential.set_rng")
+        kept = self.rng.random(x.shape, dtype=x.dtype) < self.keep_prob
+        mask = kept * x.dtype.type(1.0 / self.keep_prob)    # the 1/keep scale folded in
+        return x * mask, mask
+
+    def _backward(self, d_out, mask, param_grads):
+        return d_out if mask is None else d_out * mask   # dL/dx = dL/dy · mask
+
+    def __repr__(self):
+        return f"Dropout(keep_prob={self.keep_prob})"

@@ -1,0 +1,77 @@
+"""GAN losses, computed from D's logits a (D(x) = σ(a)) so that no log ever sees 0.
+
+    log D(x)       = log σ(a)     = −softplus(−a)
+    log(1 − D(x))  = log σ(−a)    = −softplus(a)
+    softplus(a)    = log(1 + eᵃ)  = max(a, 0) + log1p(e^(−|a|))   (finite for any a)
+
+Every loss takes logits of shape (N,) or (N, 1) and returns ``(mean_loss, d_logits)``: the mean
+over the N rows as a 0-d array on the logits' device, and dL/dlogits with the logits' shape and
+dtype. Losses are *minimised*; D ascending V(G, D) is D descending the BCE below.
+"""
+from . import backend
+
+
+def softplus(a):
+    """log(1 + eᵃ), stable for any a, same dtype as a."""
+    xp = backend.array_module(a)
+    return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
+
+
+def sigmoid(a):
+    """σ(a) = ½·tanh(½a) + ½, stable for any a, same dtype as a."""
+    return 0.5 * backend.array_module(a).tanh(0.5 * a) + 0.5
+
+
+def bce_with_logits(logits, targets):
+    """Binary cross-entropy −[t·log σ(a) + (1 − t)·log(1 − σ(a))], mean over rows.
+
+    targets: same shape as logits, in [0, 1] (soft targets allowed).
+    """
+    if targets.shape != logits.shape:
+        raise ValueError(f"bce_with_logits: targets of shape {targets.shape} do not match "
+                         f"logits of shape {logits.shape}")
+    n = len(logits)
+    loss = softplus(logits) - targets * logits       # = t·softplus(−a) + (1 − t)·softplus(a)
+    return loss.mean(), (sigmoid(logits) - targets) / n      # dL/da = (σ(a) − t) / N
+
+
+def minimax_generator_loss(fake_logits):
+    """The paper's minimax cost for G: mean log(1 − D(G(z))) = mean −softplus(a).
+
+    It saturates: when D confidently rejects the fakes (a ≪ 0) its gradient vanishes.
+    """
+    n = len(fake_logits)
+    return (-softplus(fake_logits)).mean(), -sigmoid(fake_logits) / n    # dL/da = −σ(a) / N
+
+
+def non_saturating_generator_loss(fake_logits):
+    """The paper's recommended cost for G: mean −log D(G(z)) = mean softplus(−a).
+
+    Same fixed point as the minimax cost, but strong gradients early in training (§3).
+    """
+    n = len(fake_logits)
+    return softplus(-fake_logits).mean(), (sigmoid(fake_logits) - 1) / n  # dL/da = (σ(a)−1)/N
+
+
+MAX_LOGIT_FOR_EXP = 50.0  # e^50 ≈ 5e21: finite in float32; σ(50) = 1 − 2e−22, D is certain
+
+
+def maximum_likelihood_generator_loss(fake_logits):
+    """Goodfellow (2014), "On distinguishability criteria": mean −½·exp(σ⁻¹(D(G(z)))) =
+    mean −½·eᵃ, whose expected gradient is that of maximum likelihood when D is optimal
+    (Deep Learning book §20.10.4).
+
+    The cost grows without bound in a, so a is clipped at MAX_LOGIT_FOR_EXP to stay finite.
+    """
+    xp = backend.array_module(fake_logits)
+    n = len(fake_logits)
+    half_exp = 0.5 * xp.exp(xp.minimum(fake_logits, MAX_LOGIT_FOR_EXP))
+    d_logits = xp.where(fake_logits < MAX_LOGIT_FOR_EXP, -half_exp / n, 0)   # dL/da = −½eᵃ / N
+    return (-half_exp).mean(), d_logits.astype(fake_logits.dtype, copy=False)
+
+
+GENERATOR_LOSSES = {
+    "non-saturating": non_saturating_generator_loss,
+    "minimax": minimax_generator_loss,
+    "maximum-likelihood": maximum_likelihood_generator_loss,
+}
