@@ -79,9 +79,10 @@ def to_device(array, device):
 
 
 def to_host(array):
-    """A NumPy array with the same values (a device→host copy for CuPy arrays)."""
+    """A NumPy copy of the array (a device→host copy for CuPy arrays), safe to keep while the
+    original is updated in place."""
     if array_module(array) is np:
-        return np.asarray(array)
+        return np.array(array)
     return array.get()
 
 

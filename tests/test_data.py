@@ -1,0 +1,116 @@
+"""IDX parsing and its errors, the shipped MNIST and its checksums, minibatches."""
+import gzip
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tinygan import data
+
+MNIST = os.path.join(os.path.dirname(__file__), "..", "data", "mnist")
+
+
+def idx_bytes(array, dtype_code=0x08):
+    header = bytes([0, 0, dtype_code, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.dtype(data.IDX_DTYPES[dtype_code]).newbyteorder(">")).tobytes()
+
+
+@pytest.mark.parametrize("code", sorted(data.IDX_DTYPES))
+def test_parse_idx_round_trips_every_dtype(code):
+    array = np.arange(24).reshape(2, 3, 4) % 100
+    parsed = data.parse_idx(idx_bytes(array, code))
+    np.testing.assert_array_equal(parsed, array)
+    assert parsed.dtype.isnative
+
+
+def test_gzip_and_raw_files_read_the_same(tmp_path):
+    payload = idx_bytes(np.arange(12, dtype=np.uint8).reshape(3, 4))
+    (tmp_path / "raw").write_bytes(payload)
+    (tmp_path / "packed.gz").write_bytes(gzip.compress(payload))
+    assert data.read_bytes(str(tmp_path / "raw")) == data.read_bytes(str(tmp_path / "packed.gz"))
+
+
+@pytest.mark.parametrize("mangle, message", [
+    (lambda b: b[:-5], r"truncated: header says \(3, 4\) of uint8, which needs 24 bytes, but the file has 19"),
+    (lambda b: b + b"\0", "has trailing bytes"),
+    (lambda b: b"\x01" + b[1:], "wrong magic number"),
+    (lambda b: b[:2] + b"\x07" + b[3:], "wrong magic number"),
+    (lambda b: b[:6], "truncated header"),
+    (lambda b: b[:2], "too short for an IDX header"),
+])
+def test_bad_idx_bytes_are_named(mangle, message):
+    good = idx_bytes(np.zeros((3, 4), np.uint8))
+    with pytest.raises(data.DataError, match=message) as error:
+        data.parse_idx(mangle(good), "some/file-idx")
+    assert "some/file-idx" in str(error.value)
+
+
+def test_corrupt_gzip_is_named(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(np.random.default_rng(0).bytes(1000))[:500])
+    with pytest.raises(data.DataError, match="train-images-idx3-ubyte.gz: cannot read"):
+        data.read_bytes(str(path))
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return data.load_mnist(MNIST)
+
+
+def test_shipped_mnist_has_the_papers_splits(mnist):
+    shapes = {split: (images.shape, labels.shape) for split, (images, labels) in mnist.items()}
+    assert shapes == {"train": ((50000, 784), (50000,)), "valid": ((10000, 784), (10000,)),
+                      "test": ((10000, 784), (10000,))}
+    assert mnist["train"][0].dtype == np.uint8 and set(np.unique(mnist["test"][1])) == set(range(10))
+    pixels = data.to_unit_float(mnist["train"][0][:10])
+    assert pixels.dtype == np.float32 and pixels.min() == 0.0 and pixels.max() == 1.0
+
+
+def _copy_mnist(tmp_path):
+    folder = tmp_path / "mnist"
+    shutil.copytree(MNIST, folder)
+    return folder
+
+
+def test_checksum_mismatch_is_named(tmp_path):
+    folder = _copy_mnist(tmp_path)
+    sums = (folder / data.CHECKSUM_FILE).read_text().replace("ff7bcf", "000000")
+    (folder / data.CHECKSUM_FILE).write_text(sums)
+    with pytest.raises(data.DataError, match=r"t10k-labels-idx1-ubyte.gz: SHA-256 .* RAW-SHA256SUMS expects 000000"):
+        data.load_mnist(str(folder))
+
+
+def test_label_count_mismatch_is_named(tmp_path):
+    folder = _copy_mnist(tmp_path)
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(9999, np.uint8))))
+    (folder / data.CHECKSUM_FILE).unlink()
+    with pytest.raises(data.DataError, match=r"t10k-images-idx3-ubyte holds \(10000, 28, 28\) and "
+                                             r"t10k-labels-idx1-ubyte holds \(9999,\)"):
+        data.load_mnist(str(folder))
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(data.DataError, match="no train-images-idx3-ubyte.gz or train-images-idx3-ubyte"):
+        data.load_mnist(str(tmp_path))
+
+
+def test_fashion_mnist_folder_loads_where_installed():
+    folder = "/usr/share/datasets/fashion-mnist"
+    if not os.path.isdir(folder):
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+    assert data.load_mnist(folder)["train"][0].shape == (50000, 784)
+
+
+def test_minibatches_are_seeded_shuffled_and_resumable():
+    images = np.arange(100, dtype=np.uint8).reshape(50, 2)
+    batches = data.Minibatches(images, batch_size=8, seed=3)
+    assert batches.batches_per_epoch == 6
+    epoch = list(batches.epoch(0))
+    rows = np.concatenate(epoch)[:, 0] * 255 / 2
+    assert len(set(rows.round().astype(int))) == 48            # no row twice; 2 dropped
+    np.testing.assert_array_equal(np.concatenate(list(batches.epoch(0, start_batch=4))),
+                                  np.concatenate(epoch[4:]))
+    assert not np.array_equal(np.concatenate(list(batches.epoch(1))), np.concatenate(epoch))
+    with pytest.raises(ValueError, match="batch size 51"):
+        data.Minibatches(images, 51, 0)

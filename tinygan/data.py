@@ -1,0 +1,138 @@
+"""MNIST-style data: IDX files, the paper's splits, shuffled minibatches.
+
+An IDX file is a 4-byte magic number (two zero bytes, a dtype code, the number of dimensions),
+one big-endian uint32 per dimension, then the values, row-major and big-endian. The loader checks
+every part of that against the file and says which file is wrong and how.
+"""
+import gzip
+import hashlib
+import os
+
+import numpy as np
+
+from . import backend
+
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+GZIP_MAGIC = b"\x1f\x8b"
+MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+               "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+CHECKSUM_FILE = "RAW-SHA256SUMS"
+N_TRAIN = 50000  # the paper's split: train = train[0:50000], valid = train[50000:60000]
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt or inconsistent; the message names the file."""
+
+
+def read_bytes(path):
+    """The file's decompressed bytes (gzip is detected by its magic number, not the name)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DataError(f"{path}: cannot read ({error})") from None
+
+
+def parse_idx(data, path="<bytes>"):
+    """The array stored in IDX bytes, with its header checked against the data's length."""
+    if len(data) < 4:
+        raise DataError(f"{path}: truncated: {len(data)} bytes, too short for an IDX header")
+    zero, dtype_code, ndim = int.from_bytes(data[:2], "big"), data[2], data[3]
+    if zero != 0 or dtype_code not in IDX_DTYPES:
+        raise DataError(f"{path}: wrong magic number 0x{data[:4].hex()}: expected 0x0000 then a "
+                        f"dtype code in {[hex(c) for c in IDX_DTYPES]}")
+    header_length = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header_length:
+        raise DataError(f"{path}: truncated header: {ndim} dimensions need {header_length} bytes")
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(IDX_DTYPES[dtype_code])
+    expected = header_length + int(np.prod(shape)) * dtype.itemsize
+    if len(data) != expected:
+        problem = "truncated" if len(data) < expected else "has trailing bytes"
+        raise DataError(f"{path}: {problem}: header says {shape} of {dtype.name}, which needs "
+                        f"{expected} bytes, but the file has {len(data)}")
+    return np.frombuffer(data, dtype, offset=header_length).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_checksums(folder):
+    """{file name: SHA-256 hex of its decompressed bytes} from ``folder/RAW-SHA256SUMS``, or {}."""
+    path = os.path.join(folder, CHECKSUM_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {name: digest for digest, name in (line.split() for line in f if line.strip())}
+
+
+def find_idx_file(folder, name):
+    """``folder/name.gz`` or ``folder/name``, whichever exists."""
+    for candidate in (name + ".gz", name):
+        path = os.path.join(folder, candidate)
+        if os.path.exists(path):
+            return path
+    raise DataError(f"{folder}: no {name}.gz or {name}: expected the four standard IDX files "
+                    f"({', '.join(MNIST_FILES.values())})")
+
+
+def read_idx(folder, name, checksums):
+    """The array in one IDX file, after checking its SHA-256 where ``checksums`` lists it."""
+    path = find_idx_file(folder, name)
+    data = read_bytes(path)
+    if name in checksums and hashlib.sha256(data).hexdigest() != checksums[name]:
+        raise DataError(f"{path}: SHA-256 of the decompressed bytes is "
+                        f"{hashlib.sha256(data).hexdigest()}, {CHECKSUM_FILE} expects {checksums[name]}")
+    return parse_idx(data, path)
+
+
+def load_mnist(folder):
+    """The paper's splits of an MNIST-format folder (MNIST, Fashion-MNIST, ...).
+
+    Returns {"train", "valid", "test"} -> (images, labels): images (N, H·W) uint8 on the host,
+    labels (N,) uint8. train = train[0:50000], valid = train[50000:], test = the t10k files.
+    """
+    checksums = read_checksums(folder)
+    arrays = {key: read_idx(folder, name, checksums) for key, name in MNIST_FILES.items()}
+    for split in ("train", "test"):
+        images, labels = arrays[split + "_images"], arrays[split + "_labels"]
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DataError(f"{folder}: {MNIST_FILES[split + '_images']} holds {images.shape} and "
+                            f"{MNIST_FILES[split + '_labels']} holds {labels.shape}: expected "
+                            "(N, rows, cols) images and N labels")
+    if len(arrays["train_images"]) <= N_TRAIN:
+        raise DataError(f"{folder}: the training set has {len(arrays['train_images'])} images; "
+                        f"the paper's split needs more than {N_TRAIN}")
+    train_x = arrays["train_images"].reshape(len(arrays["train_images"]), -1)
+    test_x = arrays["test_images"].reshape(len(arrays["test_images"]), -1)
+    train_y, test_y = arrays["train_labels"], arrays["test_labels"]
+    return {"train": (train_x[:N_TRAIN], train_y[:N_TRAIN]),
+            "valid": (train_x[N_TRAIN:], train_y[N_TRAIN:]),
+            "test": (test_x, test_y)}
+
+
+def to_unit_float(images):
+    """uint8 pixels (any shape, any device) -> float32 in [0, 1]."""
+    return images.astype(np.float32) * np.float32(1 / 255)
+
+
+class Minibatches:
+    """Shuffled float32 minibatches of the rows of ``images`` (uint8, on any device).
+
+    The order of epoch e is a permutation drawn from the seed (seed, e), so an epoch can be
+    resumed at any batch. The permutation is copied to the device once per epoch; the batches
+    are then gathered and scaled there. The last incomplete batch is dropped.
+    """
+
+    def __init__(self, images, batch_size, seed):
+        if not 0 < batch_size <= len(images):
+            raise ValueError(f"batch size {batch_size} must be in 1..{len(images)}")
+        self.images, self.batch_size, self.seed = images, batch_size, seed
+        self.batches_per_epoch = len(images) // batch_size
+
+    def epoch(self, epoch, start_batch=0):
+        """Yields (batch_size, D) float32 batches of epoch ``epoch`` from batch ``start_batch``."""
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+        order = backend.to_device(order, backend.device_of(self.images))
+        for i in range(start_batch, self.batches_per_epoch):
+            rows = order[i * self.batch_size:(i + 1) * self.batch_size]
+            yield to_unit_float(self.images[rows])

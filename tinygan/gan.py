@@ -1,0 +1,150 @@
+"""Algorithm 1 of Goodfellow et al. (2014), "Generative Adversarial Nets":
+
+    1  for number of training iterations do
+    2      for k steps do
+    3          sample minibatch of m noise samples {z⁽¹⁾ … z⁽ᵐ⁾} from the noise prior p_g(z)
+    4          sample minibatch of m examples {x⁽¹⁾ … x⁽ᵐ⁾} from p_data(x)
+    5          update D by ascending  ∇_θd (1/m) Σᵢ [log D(x⁽ⁱ⁾) + log(1 − D(G(z⁽ⁱ⁾)))]
+    6      end for
+    7      sample minibatch of m noise samples {z⁽¹⁾ … z⁽ᵐ⁾} from the noise prior p_g(z)
+    8      update G by descending ∇_θg (1/m) Σᵢ log(1 − D(G(z⁽ⁱ⁾)))
+    9  end for
+
+D here outputs logits a (D(x) = σ(a)); the sigmoid lives inside the losses. G's cost is the
+minimax one above or, by default, the paper's non-saturating −log D(G(z)) (§3).
+"""
+import numpy as np
+
+from . import backend
+from .losses import GENERATOR_LOSSES, bce_with_logits, sigmoid
+
+UPDATES = ("alternating", "simultaneous")
+
+
+class GAN:
+    """A generator, a discriminator, their optimisers, and Algorithm 1.
+
+    generator: Sequential mapping z (m, noise_dim) -> x (m, D); discriminator: Sequential
+    mapping x (m, D) -> logits (m, 1); both float32 and on the device of ``rng``, which draws
+    the noise and every dropout mask. The noise prior is U(−noise_range, noise_range)^noise_dim
+    (the paper's code: U(−√3, √3), unit variance).
+    """
+
+    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, noise_dim, rng,
+                 noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
+                 update="alternating"):
+        if generator_loss not in GENERATOR_LOSSES:
+            raise ValueError(f"generator loss {generator_loss!r}: expected one of "
+                             f"{sorted(GENERATOR_LOSSES)}")
+        if update not in UPDATES:
+            raise ValueError(f"update {update!r}: expected one of {UPDATES}")
+        if k < 1 or (update == "simultaneous" and k != 1):
+            raise ValueError(f"k={k}: expected k ≥ 1 (and k = 1 for simultaneous updates)")
+        self.G, self.D = generator, discriminator
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.noise_dim, self.noise_range, self.k = noise_dim, noise_range, k
+        self.generator_loss_name, self.generator_loss = generator_loss, GENERATOR_LOSSES[generator_loss]
+        self.update = update
+        _, params, _, key = next(generator.parameters())
+        self.dtype = params[key].dtype      # float32 for training, float64 in the tests
+        self.set_rng(rng)
+
+    def set_rng(self, rng):
+        """Uses ``rng`` for the noise and every dropout mask from now on."""
+        self.rng = rng
+        self.G.set_rng(rng)
+        self.D.set_rng(rng)
+
+    def sample_noise(self, m):
+        """z ~ U(−r, r)^noise_dim: (m, noise_dim), drawn directly in the networks' dtype."""
+        u = self.rng.random((m, self.noise_dim), dtype=self.dtype)
+        return (2 * u - 1) * self.dtype.type(self.noise_range)
+
+    def discriminator_step(self, x):
+        """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, D) float32.
+
+        Real and fake rows go through D as one batch of 2m, so one forward and one backward
+        serve both halves. The mean BCE over 2m rows is ½[BCE(D(x), 1) + BCE(D(G(z)), 0)],
+        the paper's code's cost: half the gradient of Algorithm 1 as printed.
+        Returns (D loss, mean D(x), mean D(G(z))) as 0-d device arrays.
+        """
+        xp = backend.array_module(x)
+        m = len(x)
+        z = self.sample_noise(m)                                    # line 3: m noise samples
+        x_fake = self.G.forward(z)
+        logits = self.D.forward(xp.concatenate([x, x_fake]))        # line 4: x is the data minibatch
+        d_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
+        self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
+        self.d_optimizer.step()
+        d_of_x = sigmoid(logits)
+        return d_loss, d_of_x[:m].mean(), d_of_x[m:].mean()
+
+    def generator_step(self, m):
+        """One G update (Algorithm 1, lines 7-8) with a fresh noise minibatch of size m.
+
+        The gradient flows through D to its input only: D's parameters, gradients and velocities
+        are left exactly as they were. Returns G's loss as a 0-d device array.
+        """
+        z = self.sample_noise(m)                                    # line 7: m noise samples
+        logits = self.D.forward(self.G.forward(z))
+        g_loss, d_logits = self.generator_loss(logits)              # line 8: descend G's cost
+        d_x_fake = self.D.backward(d_logits, param_grads=False)
+        self.G.backward(d_x_fake)
+        self.g_optimizer.step()
+        return g_loss
+
+    def simultaneous_step(self, x):
+        """What the paper's released code did: one minibatch, one z, one D forward (so one set of
+        dropout masks); D's and G's gradients from that pass, both applied in one step.
+        Returns (D loss, G loss, mean D(x), mean D(G(z))) as 0-d device arrays."""
+        xp = backend.array_module(x)
+        m = len(x)
+        x_fake = self.G.forward(self.sample_noise(m))
+        logits = self.D.forward(xp.concatenate([x, x_fake]))
+        d_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
+        g_loss, d_fake_logits = self.generator_loss(logits[m:])
+        d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
+        d_input = self.D.backward(d_logits_for_g, param_grads=False, keep_cache=True)
+        self.G.backward(d_input[m:])
+        self.D.backward(d_logits)                                   # consumes the kept cache
+        self.d_optimizer.step()
+        self.g_optimizer.step()
+        d_of_x = sigmoid(logits)
+        return d_loss, g_loss, d_of_x[:m].mean(), d_of_x[m:].mean()
+
+    def train_iteration(self, batches):
+        """One iteration of Algorithm 1's outer loop, drawing k real minibatches from the
+        iterator ``batches``. Returns a (4,) device array: the last D loss, G's loss, mean D(x)
+        and mean D(G(z)); reading it is the caller's only host synchronisation."""
+        if self.update == "simultaneous":                          # line 1, as the released code
+            stats = self.simultaneous_step(next(batches))
+        else:
+            for _ in range(self.k):                                 # line 2: for k steps
+                x = next(batches)
+                d_loss, d_real, d_fake = self.discriminator_step(x)
+            g_loss = self.generator_step(len(x))                    # lines 7-8: then one G step
+            stats = (d_loss, g_loss, d_real, d_fake)
+        return backend.array_module(stats[0]).stack(stats)
+
+    @staticmethod
+    def _targets(xp, m, dtype):
+        """(2m, 1): 1 for the m real rows, 0 for the m fake rows."""
+        return xp.concatenate([xp.ones((m, 1), dtype), xp.zeros((m, 1), dtype)])
+
+    def state_dict(self):
+        """Every array needed to resume: both networks and both optimisers, host arrays."""
+        parts = {"G": self.G.state_dict(), "D": self.D.state_dict(),
+                 "G_optimizer": self.g_optimizer.state_dict(),
+                 "D_optimizer": self.d_optimizer.state_dict()}
+        return {f"{part}/{name}": np.asarray(value)
+                for part, state in parts.items() for name, value in state.items()}
+
+    def load_state_dict(self, state):
+        """Restores ``state_dict()`` output; ValueError names any part that does not fit."""
+        def part(prefix):
+            return {name[len(prefix) + 1:]: value for name, value in state.items()
+                    if name.startswith(prefix + "/")}
+        self.G.load_state_dict(part("G"), what="the checkpoint's generator")
+        self.D.load_state_dict(part("D"), what="the checkpoint's discriminator")
+        self.g_optimizer.load_state_dict(part("G_optimizer"))
+        self.d_optimizer.load_state_dict(part("D_optimizer"))
