@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import backend
+from . import backend, checkpoint
 from .data import to_unit_float
 from .gan import GAN
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
@@ -97,3 +97,16 @@ def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, n
     return GAN(generator, discriminator, MomentumSGD(generator, lr, momentum),
                MomentumSGD(discriminator, lr, momentum), noise_dim, np.random.default_rng(seed + 1),
                noise_range=noise_range, **gan_options)
+
+
+def load_paper_gan(path, train_images, device="numpy"):
+    """(gan, meta) from a checkpoint of the paper's preset written by examples/mnist_gan.py.
+    Raises CheckpointError for an unreadable file and ValueError, naming the file, when its
+    arrays do not fit the configuration it records."""
+    arrays, meta = checkpoint.load(path)
+    gan = paper_gan(train_images, 0, device, PaperConfig(**meta["config"]))
+    try:
+        gan.load_state_dict(arrays)
+    except ValueError as error:
+        raise checkpoint.CheckpointError(f"{path}: {error}") from None
+    return gan, meta
