@@ -213,5 +213,5 @@ def test_initialisers_have_the_stated_ranges_and_scales():
 
 def test_sigmoid_bias_from_means_inverts_the_sigmoid_and_clips():
     x = np.array([[0.0, 0.5, 1.0, 0.2], [0.0, 0.5, 1.0, 0.4]], dtype=np.float32)
-    b = sigmoid_bias_from_means(x, eps=1e-3)
+    b = sigmoid_bias_from_means(x.mean(axis=0), eps=1e-3)
     np.testing.assert_allclose(1 / (1 + np.exp(-b)), [1e-3, 0.5, 1 - 1e-3, 0.3], rtol=1e-6)

@@ -38,13 +38,13 @@ def he_normal(shape, rng):
     return rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])
 
 
-def sigmoid_bias_from_means(x, eps=1e-3):
-    """Bias b with sigmoid(b) = the per-feature mean of ``x`` (clipped to [eps, 1 − eps]).
+def sigmoid_bias_from_means(means, eps=1e-3):
+    """Bias b with sigmoid(b) = the data's per-feature means (clipped to [eps, 1 − eps]).
 
     The paper's code starts G's output layer here, so G's first samples already have the
-    data's average brightness at every pixel. x: (N, D) in [0, 1]; returns (D,) float64.
+    data's average brightness at every pixel. means: (D,) in [0, 1]; returns (D,) float64.
     """
-    means = np.clip(backend.to_host(x).mean(axis=0, dtype=np.float64), eps, 1.0 - eps)
+    means = np.clip(np.asarray(means, dtype=np.float64), eps, 1.0 - eps)
     return np.log(means / (1.0 - means))
 
 

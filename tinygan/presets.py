@@ -5,7 +5,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import backend, checkpoint
-from .data import to_unit_float
 from .gan import GAN
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
 from .network import Sequential
@@ -61,7 +60,8 @@ def paper_gan(train_images, seed, device="numpy", config=PaperConfig(), **gan_op
     and moved to ``device``. gan_options: k, generator_loss, update (see ``GAN``)."""
     init_rng = np.random.default_rng(seed)
     n_pixels = train_images.shape[1]
-    output_bias = sigmoid_bias_from_means(to_unit_float(backend.to_host(train_images)))
+    pixel_means = backend.to_host(train_images.mean(axis=0, dtype=np.float64)) / 255  # uint8 in
+    output_bias = sigmoid_bias_from_means(pixel_means)
     generator = paper_generator(config, n_pixels, output_bias, init_rng).to(device)
     discriminator = paper_discriminator(config, n_pixels, init_rng).to(device)
     return GAN(generator, discriminator,

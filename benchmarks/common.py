@@ -1,0 +1,76 @@
+"""Shared by the benchmarks: medians of repeated timings, the paper step's matrix products,
+and one JSON line of results."""
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+G_SHAPES = [(100, 1200), (1200, 1200), (1200, 784)]       # (n_in, n_out) of G's layers
+D_SHAPES = [(784, 1200), (240, 1200), (240, 1)]           # D's (Maxout 240×5 has 1200 columns)
+
+
+def step_matmuls(m):
+    """(rows, inner, cols) of every matrix product in one alternating k=1 iteration at batch m,
+    as tinygan performs them: forward y = x·W, backward dW = xᵀ·dy and dx = dy·Wᵀ."""
+    def forward(shapes, rows):
+        return [(rows, n_in, n_out) for n_in, n_out in shapes]
+
+    def backward(shapes, rows, weights=True):
+        return ([(n_in, rows, n_out) for n_in, n_out in shapes] if weights else []) + \
+               [(rows, n_out, n_in) for n_in, n_out in shapes]
+    d_step = forward(G_SHAPES, m) + forward(D_SHAPES, 2 * m) + backward(D_SHAPES, 2 * m)
+    g_step = forward(G_SHAPES, m) + forward(D_SHAPES, m) + backward(D_SHAPES, m, weights=False) \
+        + backward(G_SHAPES, m)
+    return d_step + g_step
+
+
+def step_gflop(m):
+    """Floating-point operations (2 per multiply-add) of one iteration's matrix products, 1e9."""
+    return sum(2 * rows * inner * cols for rows, inner, cols in step_matmuls(m)) / 1e9
+
+
+def median_ms(run_once, iterations, warmup, repeats, sync=lambda: None):
+    """Median over ``repeats`` of the mean time of ``iterations`` calls, after ``warmup`` calls."""
+    for _ in range(warmup):
+        run_once()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            run_once()
+        sync()
+        times.append((time.perf_counter() - start) / iterations * 1e3)
+    return statistics.median(times)
+
+
+def gemm_bound_ms(m, xp, iterations, warmup, repeats, sync=lambda: None):
+    """Time of the iteration's matrix products alone (float32, preallocated operands): the
+    floor a framework built on this BLAS cannot beat."""
+    rng = np.random.default_rng(0)
+    operands = [(xp.asarray(rng.random((r, i), dtype=np.float32)), xp.asarray(rng.random((i, c), dtype=np.float32)))
+                for r, i, c in step_matmuls(m)]
+
+    def products():
+        for a, b in operands:
+            a @ b
+    return median_ms(products, iterations, warmup, repeats, sync)
+
+
+def threads():
+    return int(os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS") or os.cpu_count())
+
+
+def report(result, as_json):
+    result.setdefault("python", platform.python_version())
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>16}: {value}")

@@ -1,0 +1,97 @@
+"""The same training iteration in PyTorch eager, for a side-by-side comparison with
+benchmarks/train_step.py (same flags, same JSON). PyTorch is optional: without it this says so
+and exits 0.
+
+    python benchmarks/torch_reference.py --device cpu --batch-size 100 --json
+"""
+import argparse
+import math
+import sys
+
+from common import median_ms, report, step_gflop, threads
+
+
+def build(torch, m, device):
+    nn = torch.nn
+
+    class Maxout(nn.Module):
+        def __init__(self, n_in, units, pieces):
+            super().__init__()
+            self.linear, self.units, self.pieces = nn.Linear(n_in, units * pieces), units, pieces
+
+        def forward(self, x):
+            return self.linear(x).view(len(x), self.units, self.pieces).max(dim=2).values
+
+    G = nn.Sequential(nn.Linear(100, 1200), nn.ReLU(), nn.Linear(1200, 1200), nn.ReLU(),
+                      nn.Linear(1200, 784), nn.Sigmoid()).to(device)
+    D = nn.Sequential(nn.Dropout(0.2), Maxout(784, 240, 5), nn.Dropout(0.5), Maxout(240, 240, 5),
+                      nn.Dropout(0.5), nn.Linear(240, 1)).to(device)
+    return G, D
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        print("skipped: PyTorch is not installed (optional: pip install torch) — nothing to compare")
+        return None
+    torch.set_num_threads(threads())
+    torch.manual_seed(0)
+    F, m, device = torch.nn.functional, args.batch_size, args.device
+    G, D = build(torch, m, device)
+    opt_g = torch.optim.SGD(G.parameters(), lr=0.1, momentum=0.5)
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1, momentum=0.5)
+    x = torch.rand(m, 784, device=device)
+    targets = torch.cat([torch.ones(m, 1, device=device), torch.zeros(m, 1, device=device)])
+    r = math.sqrt(3)
+
+    def noise():
+        return torch.rand(m, 100, device=device) * (2 * r) - r
+
+    def alternating():
+        with torch.no_grad():
+            fake = G(noise())
+        d_loss = F.binary_cross_entropy_with_logits(D(torch.cat([x, fake])), targets)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        D.requires_grad_(False)                    # G's step: no gradients for D's weights
+        g_loss = F.binary_cross_entropy_with_logits(D(G(noise())), targets[:m])
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True)
+
+    def simultaneous():
+        logits = D(torch.cat([x, G(noise())]))
+        d_loss = F.binary_cross_entropy_with_logits(logits, targets)
+        g_loss = F.binary_cross_entropy_with_logits(logits[m:], targets[:m])
+        opt_d.zero_grad(set_to_none=True)
+        opt_g.zero_grad(set_to_none=True)
+        d_loss.backward(inputs=list(D.parameters()), retain_graph=True)
+        g_loss.backward(inputs=list(G.parameters()))
+        opt_d.step()
+        opt_g.step()
+
+    step = alternating if args.update == "alternating" else simultaneous
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    ms = median_ms(step, args.iters, args.warmup, args.repeats, sync)
+    result = {"library": "torch", "device": device, "batch": m, "update": args.update,
+              "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
+              "gflop_per_iter": round(step_gflop(m), 3), "gflops": round(step_gflop(m) / ms * 1e3, 1),
+              "threads": torch.get_num_threads(), "torch": torch.__version__}
+    report(result, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() is not False else 1)

@@ -1,0 +1,54 @@
+"""Time one training iteration of the paper's MNIST GAN (Algorithm 1, k = 1).
+
+    python benchmarks/train_step.py --device numpy --batch-size 100 --json
+
+Prints ms per iteration (median of --repeats means over --iters iterations, after --warmup),
+samples/s, the iteration's GFLOP and rate, and the GEMM-only time of the same matrix products.
+Random pixels stand in for MNIST: the shapes, not the values, set the time.
+"""
+import argparse
+
+import numpy as np
+
+from common import gemm_bound_ms, median_ms, report, step_gflop, threads
+
+from tinygan import backend  # noqa: E402
+from tinygan.presets import PaperConfig, paper_gan  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-gemm-bound", action="store_true", help="skip timing the GEMM-only bound")
+    parser.add_argument("--json", action="store_true", help="one JSON line")
+    args = parser.parse_args(argv)
+    xp = backend.get_xp(args.device)
+    m = args.batch_size
+    images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), args.device)
+    gan = paper_gan(images, seed=0, device=args.device, config=PaperConfig(batch_size=m), update=args.update)
+    batch = images[:m].astype(np.float32) / 255
+
+    def batches():
+        while True:
+            yield batch
+    real = batches()
+    sync = lambda: backend.synchronize(xp)  # noqa: E731
+    ms = median_ms(lambda: gan.train_iteration(real), args.iters, args.warmup, args.repeats, sync)
+    result = {"library": "tinygan", "device": args.device, "batch": m, "update": args.update,
+              "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
+              "gflop_per_iter": round(step_gflop(m), 3), "gflops": round(step_gflop(m) / ms * 1e3, 1),
+              "threads": threads(), "numpy": np.__version__}
+    if not args.no_gemm_bound:
+        bound = gemm_bound_ms(m, xp, args.iters, args.warmup, args.repeats, sync)
+        result.update(gemm_bound_ms=round(bound, 3), ratio_to_gemm_bound=round(ms / bound, 3))
+    report(result, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    main()
