@@ -85,14 +85,14 @@ def check_finite(rows, first_iteration):
         raise Diverged(f"non-finite loss at iteration {first_iteration + bad[0] + 1} ({values})")
 
 
-def restore(path, gan, args):
-    """Loads a checkpoint into ``gan``; returns (iteration, epoch). Exits with a clear message
-    when the checkpoint does not fit this model."""
-    arrays, meta = checkpoint.load(path)
+def restore(resumed, gan, args):
+    """Loads a checkpoint's (arrays, meta) into ``gan``; returns (iteration, epoch). Exits with
+    a clear message when the checkpoint does not fit this model."""
+    arrays, meta = resumed
     try:
         gan.load_state_dict(arrays)
     except ValueError as error:
-        sys.exit(f"cannot resume from {path}: {error}")
+        sys.exit(f"cannot resume from {args.resume}: {error}")
     gan.set_rng(backend.restore_rng(meta["rng"], args.device, [args.seed, meta["iteration"]]))
     return meta["iteration"], meta["epoch"]
 
@@ -104,9 +104,8 @@ def save(path, gan, args, config, iteration, epoch):
     checkpoint.save(path, gan.state_dict(), meta)
 
 
-def options_from_checkpoint(args):
+def options_from_checkpoint(meta, args):
     """On --resume, the checkpoint's training options replace the command line's."""
-    _, meta = checkpoint.load(args.resume)
     for name in TRAINING_OPTIONS:
         setattr(args, name, meta["options"][name])
     return PaperConfig(**meta["config"])
@@ -122,28 +121,44 @@ def append_csv(path, row):
 
 
 def sample_grid(gan, fixed_z, path):
-    samples = backend.to_host(gan.G.forward(fixed_z, train=False))
-    images.save_grid(samples, path, cols=10)
-    return samples
+    images.save_grid(backend.to_host(gan.G.forward(fixed_z, train=False)), path, cols=10)
+
+
+def read_window(pending, iteration, last_iteration, window_seconds, checkpoint_path):
+    """Reads a window of per-iteration stats back to the host (the loop's one host read),
+    stops on a NaN, prints the progress line; returns the (n, 4) host rows."""
+    rows = backend.to_host(backend.array_module(pending[0]).stack(pending))
+    try:
+        check_finite(rows, iteration - len(rows))
+    except Diverged as error:
+        kept = (f"the last good checkpoint is {checkpoint_path}" if os.path.exists(checkpoint_path)
+                else "no checkpoint was written")
+        sys.exit(f"{error}: training stopped; {kept}")
+    rate = len(rows) / window_seconds
+    eta = time.strftime("%H:%M:%S", time.gmtime((last_iteration - iteration) / rate))
+    print(f"iter {iteration}/{last_iteration} | {rate:.1f} it/s | ETA {eta} | "
+          + " | ".join(f"{name} {value:.4f}" for name, value in zip(STAT_NAMES, rows[-1])), flush=True)
+    return rows
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
         backend.get_xp(args.device)                   # fails early, with install help, without a GPU
-        config = options_from_checkpoint(args) if args.resume else PaperConfig(batch_size=args.batch_size)
+        resumed = checkpoint.load(args.resume) if args.resume else None
+        config = options_from_checkpoint(resumed[1], args) if resumed else PaperConfig(batch_size=args.batch_size)
         splits = data.load_mnist(args.data)
     except (RuntimeError, data.DataError, checkpoint.CheckpointError) as error:
         sys.exit(f"error: {error}")
     with Interrupt() as interrupt:
-        train(args, config, splits, interrupt)
+        train(args, config, splits, resumed, interrupt)
 
 
-def train(args, config, splits, interrupt):
+def train(args, config, splits, resumed, interrupt):
     train_images = backend.to_device(splits["train"][0], args.device)   # uint8, copied once
     gan = paper_gan(train_images, args.seed, args.device, config, k=args.k,
                     generator_loss=args.loss, update=args.update)
-    iteration, epoch = restore(args.resume, gan, args) if args.resume else (0, 0)
+    iteration, epoch = restore(resumed, gan, args) if resumed else (0, 0)
     batches = data.Minibatches(train_images, args.batch_size, args.seed)
     iters_per_epoch = batches.batches_per_epoch // args.k
     last_iteration = args.epochs * iters_per_epoch
@@ -168,18 +183,9 @@ def train(args, config, splits, interrupt):
             pending.append(gan.train_iteration(real_batches))
             iteration += 1
             if len(pending) == args.log_every or iteration == epoch_end or interrupt.requested:
-                rows = backend.to_host(backend.array_module(pending[0]).stack(pending))  # the one host read
-                try:
-                    check_finite(rows, iteration - len(rows))
-                except Diverged as error:
-                    kept = f"the last good checkpoint is {checkpoint_path}" if os.path.exists(checkpoint_path) else "no checkpoint was written"
-                    sys.exit(f"{error}: training stopped; {kept}")
-                epoch_sums += rows.sum(axis=0)
-                rate = len(rows) / (time.perf_counter() - window_start)
-                eta = (last_iteration - iteration) / rate
-                print(f"epoch {epoch + 1} | iter {iteration}/{last_iteration} | {rate:.1f} it/s | "
-                      f"ETA {time.strftime('%H:%M:%S', time.gmtime(eta))} | "
-                      + " | ".join(f"{name} {value:.4f}" for name, value in zip(STAT_NAMES, rows[-1])), flush=True)
+                print(f"epoch {epoch + 1} | ", end="")
+                epoch_sums += read_window(pending, iteration, last_iteration,
+                                          time.perf_counter() - window_start, checkpoint_path).sum(axis=0)
                 pending, window_start = [], time.perf_counter()
         if iteration == epoch_end and iteration % iters_per_epoch == 0:
             epoch += 1                                   # a whole epoch is done
