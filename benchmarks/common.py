@@ -17,16 +17,18 @@ D_SHAPES = [(784, 1200), (240, 1200), (240, 1)]           # D's (Maxout 240×5 h
 
 def step_matmuls(m):
     """(rows, inner, cols) of every matrix product in one alternating k=1 iteration at batch m,
-    as tinygan performs them: forward y = x·W, backward dW = xᵀ·dy and dx = dy·Wᵀ."""
+    as tinygan performs them: forward y = x·W, backward dW = xᵀ·dy and dx = dy·Wᵀ, where dx
+    of a network's first layer is skipped unless something needs it (D's input in G's step)."""
     def forward(shapes, rows):
         return [(rows, n_in, n_out) for n_in, n_out in shapes]
 
-    def backward(shapes, rows, weights=True):
-        return ([(n_in, rows, n_out) for n_in, n_out in shapes] if weights else []) + \
-               [(rows, n_out, n_in) for n_in, n_out in shapes]
+    def backward(shapes, rows, weights=True, input_grad=False):
+        d_weights = [(n_in, rows, n_out) for n_in, n_out in shapes] if weights else []
+        d_inputs = [(rows, n_out, n_in) for n_in, n_out in shapes[0 if input_grad else 1:]]
+        return d_weights + d_inputs
     d_step = forward(G_SHAPES, m) + forward(D_SHAPES, 2 * m) + backward(D_SHAPES, 2 * m)
-    g_step = forward(G_SHAPES, m) + forward(D_SHAPES, m) + backward(D_SHAPES, m, weights=False) \
-        + backward(G_SHAPES, m)
+    g_step = forward(G_SHAPES, m) + forward(D_SHAPES, m) \
+        + backward(D_SHAPES, m, weights=False, input_grad=True) + backward(G_SHAPES, m)
     return d_step + g_step
 
 

@@ -8,11 +8,13 @@ Writes, under --out (default runs/mnist):
     metrics.csv                one row per epoch: losses, mean D(x), mean D(G(z)), lr, momentum
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
     checkpoint.npz             everything needed to resume exactly (every epoch and on Ctrl-C)
+    checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs (to evaluate along the way)
     samples_nearest.png        samples beside their nearest training image (the paper's Fig. 2)
 """
 import argparse
 import csv
 import os
+import shutil
 import signal
 import sys
 import time
@@ -52,6 +54,8 @@ def parse_args(argv=None):
                         help="continue from a checkpoint, with its k, loss, update, batch size and seed")
     parser.add_argument("--max-iters", type=int, default=None,
                         help="stop after this many iterations in all (for a short smoke run)")
+    parser.add_argument("--keep-every", type=int, default=0, metavar="N",
+                        help="also keep checkpoint_epoch_NNN.npz every N epochs (default: never)")
     parser.add_argument("--log-every", type=int, default=50,
                         help="iterations between progress lines (and GPU→host reads)")
     return parser.parse_args(argv)
@@ -195,6 +199,8 @@ def train(args, config, splits, resumed, interrupt):
                    [label, iteration, *np.round(means, 6), lr, momentum, round(time.perf_counter() - epoch_start, 3)])
         sample_grid(gan, fixed_z, os.path.join(args.out, "samples", f"epoch_{label:03d}.png"))
         save(checkpoint_path, gan, args, config, iteration, epoch)
+        if args.keep_every and iteration % iters_per_epoch == 0 and epoch % args.keep_every == 0:
+            shutil.copyfile(checkpoint_path, os.path.join(args.out, f"checkpoint_epoch_{epoch:03d}.npz"))
     if interrupt.requested:
         print(f"interrupted: saved {checkpoint_path} at iteration {iteration}; resume with --resume {checkpoint_path}")
         return

@@ -85,22 +85,25 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(layer.backward(np.ones((1, 2))), [[0.0, 0.0]])
 
 
-def test_maxout_picks_the_largest_piece_of_consecutive_columns(device):
-    # 2 units × 3 pieces: columns 0-2 belong to unit 0, columns 3-5 to unit 1 (the paper's layout)
+def test_maxout_takes_the_max_over_each_units_pieces(device):
+    # 2 units × 3 pieces, piece-major: columns 0, 2, 4 belong to unit 0, columns 1, 3, 5 to unit 1
     layer = _to(Maxout(1, 2, 3, dtype=np.float64), device)
-    layer.params["W"] = backend.to_device(np.array([[1.0, -1.0, 0.5, 2.0, 3.0, -4.0]]), device)
+    layer.params["W"] = backend.to_device(np.array([[1.0, 2.0, -1.0, 3.0, 0.5, -4.0]]), device)
     layer.params["b"] = backend.to_device(np.zeros(6), device)
     y = layer.forward(backend.to_device(np.array([[1.0], [-1.0]]), device))
     np.testing.assert_array_equal(backend.to_host(y), [[1.0, 3.0], [1.0, 4.0]])
+    layer.backward(backend.to_device(np.array([[10.0, 20.0], [30.0, 40.0]]), device))
+    # each row's gradient reaches only its winners: row 0 pieces (0, 3), row 1 pieces (2, 5)
+    np.testing.assert_array_equal(backend.to_host(layer.grads["b"]), [10.0, 0.0, 30.0, 20.0, 0.0, 40.0])
 
 
-def test_maxout_routes_gradient_to_one_winner_even_on_ties():
-    layer = Maxout(1, 1, 3, dtype=np.float64)
-    layer.params["W"] = np.zeros((1, 3))              # every piece ties at 0
-    layer.params["b"] = np.zeros(3)
+def test_maxout_splits_the_gradient_between_tied_pieces():
+    layer = Maxout(1, 1, 4, dtype=np.float64)
+    layer.params["W"] = np.array([[0.0, 1.0, 0.0, 1.0]])    # pieces 1 and 3 tie at the max
+    layer.params["b"] = np.zeros(4)
     layer.forward(np.ones((1, 1)))
     layer.backward(np.ones((1, 1)))
-    assert layer.grads["b"].sum() == 1.0 and np.count_nonzero(layer.grads["b"]) == 1
+    np.testing.assert_array_equal(layer.grads["b"], [0.0, 0.5, 0.0, 0.5])
 
 
 def test_dropout_keeps_about_keep_prob_and_preserves_the_mean(device):

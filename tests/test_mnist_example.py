@@ -83,3 +83,13 @@ def test_missing_gpu_is_a_clear_error(tmp_path):
 def test_bad_data_folder_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no train-images-idx3-ubyte"):
         run(tmp_path, "--data", str(tmp_path))
+
+
+def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
+    splits = mnist_gan.data.load_mnist(mnist_gan.DEFAULT_DATA)
+    small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
+    monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+    run(tmp_path, "--max-iters", "10", "--keep-every", "2")
+    kept = sorted(name for name in os.listdir(tmp_path) if name.startswith("checkpoint_epoch"))
+    assert kept == ["checkpoint_epoch_002.npz"]
+    assert checkpoint.load(tmp_path / kept[0])[1]["epoch"] == 2

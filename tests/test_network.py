@@ -46,6 +46,28 @@ def test_input_only_backward_leaves_grads_untouched():
         np.testing.assert_array_equal(grads[key], before[name])
 
 
+def test_weights_only_backward_matches_a_full_backward_and_returns_none():
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    d_out = np.random.default_rng(1).standard_normal((4, 1))
+    grads = []
+    for input_grad in (True, False):
+        net = small_discriminator()
+        net.set_rng(np.random.default_rng(2))             # the same dropout masks both times
+        net.forward(x)
+        d_x = net.backward(d_out, input_grad=input_grad)
+        assert (d_x is None) == (not input_grad)
+        grads.append({name: g[key] for name, _, g, key in net.parameters()})
+    for name in grads[0]:
+        np.testing.assert_array_equal(grads[0][name], grads[1][name])
+
+
+def test_weights_only_backward_needs_a_layer_with_parameters():
+    layer = ReLU()
+    layer.forward(np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"ReLU\(\): input_grad=False"):
+        layer.backward(np.ones((1, 2)), input_grad=False)
+
+
 def test_state_dict_round_trip_keeps_device_and_dtype():
     source, target = small_generator(np.float32, seed=1), small_generator(np.float32, seed=2)
     state = source.state_dict()

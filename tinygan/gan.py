@@ -74,7 +74,7 @@ class GAN:
         x_fake = self.G.forward(z)
         logits = self.D.forward(xp.concatenate([x, x_fake]))        # line 4: x is the data minibatch
         d_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
-        self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
+        self.D.backward(d_logits, input_grad=False)                 # line 5: ascend V = descend BCE
         self.d_optimizer.step()
         d_of_x = sigmoid(logits)
         return d_loss, d_of_x[:m].mean(), d_of_x[m:].mean()
@@ -89,7 +89,7 @@ class GAN:
         logits = self.D.forward(self.G.forward(z))
         g_loss, d_logits = self.generator_loss(logits)              # line 8: descend G's cost
         d_x_fake = self.D.backward(d_logits, param_grads=False)
-        self.G.backward(d_x_fake)
+        self.G.backward(d_x_fake, input_grad=False)
         self.g_optimizer.step()
         return g_loss
 
@@ -105,8 +105,8 @@ class GAN:
         g_loss, d_fake_logits = self.generator_loss(logits[m:])
         d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
         d_input = self.D.backward(d_logits_for_g, param_grads=False, keep_cache=True)
-        self.G.backward(d_input[m:])
-        self.D.backward(d_logits)                                   # consumes the kept cache
+        self.G.backward(d_input[m:], input_grad=False)
+        self.D.backward(d_logits, input_grad=False)                 # consumes the kept cache
         self.d_optimizer.step()
         self.g_optimizer.step()
         d_of_x = sigmoid(logits)

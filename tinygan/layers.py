@@ -38,8 +38,9 @@ def he_normal(shape, rng):
     return rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])
 
 
-def sigmoid_bias_from_means(means, eps=1e-3):
-    """Bias b with sigmoid(b) = the data's per-feature means (clipped to [eps, 1 − eps]).
+def sigmoid_bias_from_means(means, eps=1e-7):
+    """Bias b with sigmoid(b) = the data's per-feature means, clipped to [eps, 1 − eps] as in
+    the paper's code (a pixel that is always 0 gets logit(1e-7) ≈ −16).
 
     The paper's code starts G's output layer here, so G's first samples already have the
     data's average brightness at every pixel. means: (D,) in [0, 1]; returns (D,) float64.
@@ -57,7 +58,8 @@ class Layer:
 
     Subclasses implement ``_forward(x, train) -> (y, cache)`` and
     ``_backward(d_out, cache, param_grads) -> d_x``; this class makes sure a backward pass
-    only ever reads the cache of the forward call it belongs to.
+    only ever reads the cache of the forward call it belongs to. Layers with parameters also
+    accept ``_backward(..., input_grad=False)``, which skips d_x and returns None.
     """
 
     in_features = None  # set by layers that expect (N, in_features) inputs
@@ -73,12 +75,14 @@ class Layer:
         self._out = (y.shape, y.dtype)
         return y
 
-    def backward(self, d_out, param_grads=True, keep_cache=False):
+    def backward(self, d_out, param_grads=True, keep_cache=False, input_grad=True):
         """d_out: dL/dy, shape and dtype of the last forward's y -> dL/dx.
 
         param_grads=False skips the parameter gradients (the generator step needs dL/dx
-        through D but must not touch D's weights). keep_cache=True leaves the cache for one
-        more backward of the same forward (used only by the simultaneous update).
+        through D but must not touch D's weights). input_grad=False, for layers with
+        parameters, skips dL/dx and returns None (nothing needs dL/d(pixels) when D learns).
+        keep_cache=True leaves the cache for one more backward of the same forward (used only
+        by the simultaneous update).
         """
         if self._cache is _NO_CACHE:
             raise RuntimeError(f"{self}: backward() called without a matching forward() "
@@ -86,10 +90,15 @@ class Layer:
         if (d_out.shape, d_out.dtype) != self._out:
             raise ValueError(f"{self}: backward() expected d_out of shape {self._out[0]} and "
                              f"dtype {self._out[1]}, got {d_out.shape} {d_out.dtype}")
+        if not (input_grad or self.params):
+            raise ValueError(f"{self}: input_grad=False leaves a layer without parameters "
+                             "nothing to compute")
         cache = self._cache
         if not keep_cache:
             self._cache = _NO_CACHE
-        return self._backward(d_out, cache, param_grads)
+        if input_grad:
+            return self._backward(d_out, cache, param_grads)
+        return self._backward(d_out, cache, param_grads, input_grad=False)
 
     def _check_input(self, x):
         if self.in_features is not None and (x.ndim != 2 or x.shape[1] != self.in_features):
@@ -120,11 +129,13 @@ class Linear(Layer):
     def _forward(self, x, train):
         return x @ self.params["W"] + self.params["b"], x      # y = x·W + b
 
-    def _backward(self, d_out, x, param_grads):
+    def _backward(self, d_out, x, param_grads, input_grad=True):
         if param_grads:
             self.grads["W"] = x.T @ d_out                       # dL/dW = xᵀ · dL/dy
             self.grads["b"] = d_out.sum(axis=0)                 # dL/db = Σₙ dL/dy
-        return d_out @ self.params["W"].T                       # dL/dx = dL/dy · Wᵀ
+        if input_grad:
+            return d_out @ self.params["W"].T                   # dL/dx = dL/dy · Wᵀ
+        return None
 
     def __repr__(self):
         n_in, n_out = self.params["W"].shape
@@ -132,29 +143,38 @@ class Linear(Layer):
 
 
 class Maxout(Linear):
-    """Maxout (Goodfellow et al., 2013): an affine map to units·pieces columns, then
-    y[:, j] = max of columns j·pieces … j·pieces + pieces − 1 (the paper's code's layout).
+    """Maxout (Goodfellow et al., 2013): an affine map to pieces·units columns, then
+    y[:, j] = max over p of z[:, p·units + j], the max of unit j's pieces.
 
-    W: (n_in, units·pieces), b: (units·pieces,); x: (N, n_in) -> y: (N, units).
+    The columns are piece-major (piece p of every unit, then piece p + 1), so the max runs
+    over a short axis of contiguous rows: an order of magnitude faster in NumPy than the
+    unit-major layout of the paper's code (pylearn2: column j·pieces + p), which is the same
+    model with W's columns permuted.
+
+    W: (n_in, pieces·units), b: (pieces·units,); x: (N, n_in) -> y: (N, units).
     """
 
     def __init__(self, n_in, units, pieces, init=glorot_uniform, rng=None, dtype=np.float32):
         super().__init__(n_in, units * pieces, init, rng, dtype)
         self.units, self.pieces = units, pieces
 
+    def pieces_of(self, z):
+        """(N, pieces·units) pre-activations as an (N, pieces, units) view."""
+        return z.reshape(len(z), self.pieces, self.units)
+
     def _forward(self, x, train):
         z, _ = super()._forward(x, train)
-        z = z.reshape(len(x), self.units, self.pieces)
-        winner = z.argmax(axis=2)[:, :, None]                   # (N, units, 1)
-        y = backend.array_module(z).take_along_axis(z, winner, axis=2)[:, :, 0]
-        return y, (x, winner)
+        y = self.pieces_of(z).max(axis=1)                      # y = maxₚ zₚ
+        return y, (x, z, y)
 
-    def _backward(self, d_out, cache, param_grads):
-        x, winner = cache
-        # dL/dz = dL/dy on the winning piece, 0 on the others (one winner, also on ties)
-        pieces = backend.array_module(winner).arange(self.pieces)
-        d_z = (winner == pieces) * d_out[:, :, None]
-        return super()._backward(d_z.reshape(len(x), -1), x, param_grads)
+    def _backward(self, d_out, cache, param_grads, input_grad=True):
+        x, z, y = cache
+        # dL/dzₚ = dL/dy where piece p wins, else 0; a tie of t pieces gives each 1/t of it
+        # (a subgradient: any split summing to dL/dy is one; ties have measure zero).
+        won = self.pieces_of(z) == y[:, None, :]
+        share = d_out / won.sum(axis=1, dtype=d_out.dtype)
+        d_z = (won * share[:, None, :]).reshape(len(x), -1)
+        return super()._backward(d_z, x, param_grads, input_grad)
 
     def __repr__(self):
         return f"Maxout({self.in_features} → {self.units}×{self.pieces})"

@@ -18,15 +18,19 @@ class Sequential:
             x = layer.forward(x, train)
         return x
 
-    def backward(self, d_out, param_grads=True, keep_cache=False):
+    def backward(self, d_out, param_grads=True, keep_cache=False, input_grad=True):
         """dL/d(output) -> dL/d(input), filling every layer's ``grads``.
 
         param_grads=False back-propagates to the input only, leaving ``grads`` untouched: the
         generator step uses it to reach dL/dG(z) through D without computing D's gradients.
+        input_grad=False stops at the first layer with parameters, skipping its dL/dx and the
+        layers before it, and returns None: the discriminator step needs D's weight gradients,
+        not dL/d(pixels). (Those earlier layers' caches wait for the next forward.)
         """
-        for layer in reversed(self.layers):
+        first = 0 if input_grad else next(i for i, layer in enumerate(self.layers) if layer.params)
+        for layer in reversed(self.layers[first + 1:]):
             d_out = layer.backward(d_out, param_grads, keep_cache)
-        return d_out
+        return self.layers[first].backward(d_out, param_grads, keep_cache, input_grad)
 
     def parameters(self):
         """Yields (name, layer.params, layer.grads, key) for every parameter, in order."""
