@@ -20,7 +20,7 @@ def build(torch, m, device):
             self.linear, self.units, self.pieces = nn.Linear(n_in, units * pieces), units, pieces
 
         def forward(self, x):
-            return self.linear(x).view(len(x), self.units, self.pieces).max(dim=2).values
+            return self.linear(x).view(len(x), self.pieces, self.units).max(dim=1).values
 
     G = nn.Sequential(nn.Linear(100, 1200), nn.ReLU(), nn.Linear(1200, 1200), nn.ReLU(),
                       nn.Linear(1200, 784), nn.Sigmoid()).to(device)

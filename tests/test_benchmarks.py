@@ -37,3 +37,9 @@ def test_torch_reference_runs_or_says_it_is_skipped():
 def test_parzen_benchmark_prints_seconds():
     result = json.loads(run_benchmark("parzen.py", "--n-samples", "50", "--n-valid", "10", "--n-test", "20"))
     assert result["seconds"] > 0 and result["n_test"] == 20
+
+
+def test_compare_alternates_both_libraries_and_reports_ratios():
+    result = json.loads(run_benchmark("compare.py", "--rounds", "1", *TINY))
+    assert result["rounds"] == 1 and result["tinygan_ms"] > 0 and result["tinygan_over_gemm_bound"] > 0
+    assert result.get("torch", "").startswith("skipped") or result["tinygan_over_torch"] > 0

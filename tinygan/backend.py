@@ -7,6 +7,7 @@ array module from its input, ``xp = array_module(x)``, and calls ``xp.maximum`` 
 Devices are named by strings: ``"numpy"`` (host memory, CPU) and ``"cupy"`` (the current
 CUDA device).
 """
+import functools
 import json
 
 import numpy as np
@@ -20,8 +21,10 @@ _GPU_HELP = (
 )
 
 
+@functools.cache
 def _cupy_or_none():
-    """CuPy if it is already imported or importable, else None (never raises)."""
+    """CuPy if it is importable, else None (never raises). Cached: a failed import is not
+    remembered by Python, and retrying it on every ``array_module`` call costs milliseconds."""
     try:
         import cupy
     except Exception:  # ImportError, or a broken CUDA install raising on import

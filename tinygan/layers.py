@@ -127,7 +127,9 @@ class Linear(Layer):
         self.params["b"] = np.zeros(n_out, dtype=dtype)
 
     def _forward(self, x, train):
-        return x @ self.params["W"] + self.params["b"], x      # y = x·W + b
+        y = x @ self.params["W"]                                # y = x·W + b
+        y += self.params["b"]                                   # (in place: no second (N, n_out) array)
+        return y, x
 
     def _backward(self, d_out, x, param_grads, input_grad=True):
         if param_grads:

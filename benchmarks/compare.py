@@ -1,0 +1,66 @@
+"""tinygan beside PyTorch, measured alternately in one run: each round runs
+benchmarks/train_step.py and then benchmarks/torch_reference.py (fresh processes, the same
+flags and thread count), and the medians over rounds give the ratios.
+
+    python benchmarks/compare.py --rounds 5 --json
+
+Alternating rounds share the machine's slow and fast moments between both libraries, so the
+ratios stay meaningful on a noisy machine where the absolute times do not.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from common import report
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(script, flags):
+    """One benchmark process -> its JSON result, or None when it printed 'skipped'."""
+    done = subprocess.run([sys.executable, os.path.join(HERE, script), "--json", *flags],
+                          capture_output=True, text=True, check=True)
+    line = done.stdout.strip().splitlines()[-1]
+    return None if line.startswith("skipped") else json.loads(line)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
+    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="one JSON line")
+    args = parser.parse_args(argv)
+    flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),
+             "--warmup", str(args.warmup), "--repeats", str(args.repeats)]
+    ours, theirs = [], []
+    for _ in range(args.rounds):
+        ours.append(run("train_step.py", flags))
+        theirs.append(run("torch_reference.py", flags + ["--device", "cpu"]))
+
+    def median(results, key):
+        return round(statistics.median(result[key] for result in results), 3)
+    result = {"benchmark": "compare", "batch": args.batch_size, "update": args.update,
+              "rounds": args.rounds, "threads": ours[0]["threads"],
+              "tinygan_ms": median(ours, "ms_per_iter"), "gemm_bound_ms": median(ours, "gemm_bound_ms"),
+              "tinygan_over_gemm_bound": median(ours, "ratio_to_gemm_bound"),
+              "tinygan_rounds_ms": [r["ms_per_iter"] for r in ours]}
+    if theirs[0] is None:
+        result["torch"] = "skipped: PyTorch is not installed"
+    else:
+        result.update(torch_ms=median(theirs, "ms_per_iter"),
+                      torch_rounds_ms=[r["ms_per_iter"] for r in theirs],
+                      tinygan_over_torch=round(statistics.median(
+                          a["ms_per_iter"] / b["ms_per_iter"] for a, b in zip(ours, theirs)), 3))
+    report(result, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    main()
