@@ -102,7 +102,7 @@ def restore(resumed, gan, args):
 
 
 def save(path, gan, args, config, iteration, epoch):
-    meta = {"format": "tinygan-1", "config": config.to_dict(), "iteration": iteration, "epoch": epoch,
+    meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
             "options": {name: getattr(args, name) for name in TRAINING_OPTIONS},
             "rng": backend.rng_state(gan.rng), "device": args.device}
     checkpoint.save(path, gan.state_dict(), meta)

@@ -34,7 +34,8 @@ def parse_args(argv=None):
     parser.add_argument("--n-samples", type=int, default=10000, help="generator samples (the paper: 10,000)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
-    parser.add_argument("--json", help="where to write the result (default: parzen.json beside the checkpoint)")
+    parser.add_argument("--json", help="where to write the result (default: CHECKPOINT with .parzen.json "
+                        "for .npz, e.g. checkpoint.parzen.json)")
     return parser.parse_args(argv)
 
 
@@ -58,7 +59,7 @@ def main(argv=None):
     print(f"sigma = {result['sigma']:.4f}")
     print(f"Parzen log-likelihood of the MNIST test set = {result['log_likelihood']:.2f} "
           f"± {result['standard_error']:.2f}  (epoch {meta['epoch']}, {result['seconds']:.2f} s)")
-    path = args.json or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "parzen.json")
+    path = args.json or os.path.splitext(args.checkpoint)[0] + ".parzen.json"
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
     print(f"wrote {path}")

@@ -12,7 +12,7 @@ def test_round_trip(tmp_path):
     arrays = {"G/0.W": np.arange(6.0).reshape(2, 3), "steps": np.asarray(3)}
     checkpoint.save(path, arrays, {"epoch": 2, "rng": "{}"})
     loaded, meta = checkpoint.load(path)
-    assert meta == {"epoch": 2, "rng": "{}"}
+    assert meta == {"epoch": 2, "rng": "{}", "format": checkpoint.FORMAT}
     np.testing.assert_array_equal(loaded["G/0.W"], arrays["G/0.W"])
     assert os.listdir(tmp_path) == ["c.npz"]                 # no temporary file left behind
 
@@ -51,4 +51,11 @@ def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, __meta__=np.array("{}"), payload=np.array([{"a": 1}], dtype=object))
     with pytest.raises(checkpoint.CheckpointError, match="evil.npz"):
+        checkpoint.load(str(path))
+
+
+def test_a_checkpoint_of_the_old_maxout_layout_is_refused(tmp_path):
+    path = tmp_path / "old.npz"
+    np.savez(path, __meta__=np.array('{"format": "tinygan-1"}'), a=np.ones(2))
+    with pytest.raises(checkpoint.CheckpointError, match="old.npz: checkpoint format 'tinygan-1'"):
         checkpoint.load(str(path))

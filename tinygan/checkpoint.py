@@ -11,6 +11,7 @@ import zipfile
 import numpy as np
 
 META_KEY = "__meta__"  # the JSON header, stored as a 0-d unicode array
+FORMAT = "tinygan-2"   # tinygan-1 stored Maxout's columns unit-major; same shapes, other meaning
 
 
 class CheckpointError(ValueError):
@@ -18,7 +19,9 @@ class CheckpointError(ValueError):
 
 
 def save(path, arrays, meta):
-    """Writes {name: host array} and a JSON-serialisable ``meta`` dict to ``path`` atomically."""
+    """Writes {name: host array} and a JSON-serialisable ``meta`` dict to ``path`` atomically,
+    tagging ``meta`` with the checkpoint FORMAT."""
+    meta = {**meta, "format": FORMAT}
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
@@ -44,4 +47,10 @@ def load(path):
         raise CheckpointError(f"{path}: not a readable .npz checkpoint ({error})") from None
     if META_KEY not in arrays:
         raise CheckpointError(f"{path}: not a tinygan checkpoint (no {META_KEY} entry)")
-    return arrays, json.loads(str(arrays.pop(META_KEY)))
+    meta = json.loads(str(arrays.pop(META_KEY)))
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, but this tinygan "
+                              f"reads {FORMAT!r} (tinygan-1 stored Maxout weights in another column "
+                              "order, so its arrays would load with the right shapes and the wrong "
+                              "meaning); retrain with this version")
+    return arrays, meta

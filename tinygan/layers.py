@@ -172,7 +172,7 @@ class Maxout(Linear):
     def _backward(self, d_out, cache, param_grads, input_grad=True):
         x, z, y = cache
         # dL/dzₚ = dL/dy where piece p wins, else 0; a tie of t pieces gives each 1/t of it
-        # (a subgradient: any split summing to dL/dy is one; ties have measure zero).
+        # (a valid subgradient, as is any non-negative split summing to dL/dy).
         won = self.pieces_of(z) == y[:, None, :]
         share = d_out / won.sum(axis=1, dtype=d_out.dtype)
         d_z = (won * share[:, None, :]).reshape(len(x), -1)
