@@ -3,6 +3,8 @@
     python examples/mnist_gan.py                     # the paper's preset, 100 epochs
     python examples/mnist_gan.py --epochs 1          # one epoch (~30 s on a 2-core CPU)
     python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 5
+    python examples/mnist_gan.py --update simultaneous   # the paper's code's update (see the README:
+                                                         # it recovers from the early collapse)
 
 Writes, under --out (default runs/mnist):
     metrics.csv                one row per epoch: losses, mean D(x), mean D(G(z)), lr, momentum
