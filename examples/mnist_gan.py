@@ -15,6 +15,7 @@ Writes, under --out (default runs/mnist):
 """
 import argparse
 import csv
+import dataclasses
 import os
 import shutil
 import signal
@@ -56,6 +57,10 @@ def parse_args(argv=None):
                         help="continue from a checkpoint, with its k, loss, update, batch size and seed")
     parser.add_argument("--max-iters", type=int, default=None,
                         help="stop after this many iterations in all (for a short smoke run)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="change one of the paper's numbers, e.g. --set d_irange=0.05 "
+                             "(NAME: a field of tinygan.presets.PaperConfig; repeatable; "
+                             "a resumed run keeps its checkpoint's)")
     parser.add_argument("--keep-every", type=int, default=0, metavar="N",
                         help="also keep checkpoint_epoch_NNN.npz every N epochs (default: never)")
     parser.add_argument("--log-every", type=int, default=50,
@@ -110,6 +115,20 @@ def save(path, gan, args, config, iteration, epoch):
     checkpoint.save(path, gan.state_dict(), meta)
 
 
+def config_from_args(args):
+    """The paper's configuration with --batch-size and every --set NAME=VALUE applied."""
+    types = {field.name: field.type for field in dataclasses.fields(PaperConfig)}
+    values = {"batch_size": args.batch_size}
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        try:
+            values[name] = types[name](value)
+        except (KeyError, ValueError):
+            raise ValueError(f"--set {setting}: expected NAME=VALUE with NAME one of "
+                             f"{', '.join(types)} and a value of its type") from None
+    return PaperConfig(**values)
+
+
 def options_from_checkpoint(meta, args):
     """On --resume, the checkpoint's training options replace the command line's."""
     for name in TRAINING_OPTIONS:
@@ -152,9 +171,9 @@ def main(argv=None):
     try:
         backend.get_xp(args.device)                   # fails early, with install help, without a GPU
         resumed = checkpoint.load(args.resume) if args.resume else None
-        config = options_from_checkpoint(resumed[1], args) if resumed else PaperConfig(batch_size=args.batch_size)
+        config = options_from_checkpoint(resumed[1], args) if resumed else config_from_args(args)
         splits = data.load_mnist(args.data)
-    except (RuntimeError, data.DataError, checkpoint.CheckpointError) as error:
+    except (RuntimeError, ValueError) as error:      # no GPU, a bad --set, DataError, CheckpointError
         sys.exit(f"error: {error}")
     with Interrupt() as interrupt:
         train(args, config, splits, resumed, interrupt)

@@ -93,3 +93,11 @@ def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
     kept = sorted(name for name in os.listdir(tmp_path) if name.startswith("checkpoint_epoch"))
     assert kept == ["checkpoint_epoch_002.npz"]
     assert checkpoint.load(tmp_path / kept[0])[1]["epoch"] == 2
+
+
+def test_set_changes_one_of_the_papers_numbers_and_names_a_bad_one():
+    config = mnist_gan.config_from_args(mnist_gan.parse_args(["--set", "d_irange=0.05", "--set", "d_keep_hidden=1"]))
+    assert config.d_irange == 0.05 and config.d_keep_hidden == 1.0 and config.g_irange == 0.05
+    for bad in ("d_range=0.05", "d_units=many", "d_irange"):
+        with pytest.raises(ValueError, match=f"--set {bad}: expected NAME=VALUE"):
+            mnist_gan.config_from_args(mnist_gan.parse_args(["--set", bad]))
