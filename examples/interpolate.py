@@ -17,8 +17,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from tinygan import backend, checkpoint, data, images  # noqa: E402
 from tinygan.presets import load_paper_gan  # noqa: E402
 
-DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
-
 
 def interpolate(z_start, z_end, steps):
     """(steps, noise_dim): z_start + t·(z_end − z_start) for t = 0 … 1."""
@@ -32,7 +30,7 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=8, help="pairs of z (default 8)")
     parser.add_argument("--steps", type=int, default=10, help="images per row (default 10)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--data", default=data.SHIPPED_MNIST)
     parser.add_argument("--out", help="output PNG (default: interpolation.png beside the checkpoint)")
     args = parser.parse_args(argv)
     try:

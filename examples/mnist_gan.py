@@ -30,7 +30,6 @@ from tinygan import backend, checkpoint, data, images, metrics  # noqa: E402
 from tinygan.losses import GENERATOR_LOSSES  # noqa: E402
 from tinygan.presets import PaperConfig, apply_paper_schedule, paper_gan  # noqa: E402
 
-DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
 CSV_COLUMNS = ["epoch", "iteration", "d_loss", "g_loss", "d_real", "d_fake", "lr", "momentum", "seconds"]
 STAT_NAMES = ["D loss", "G loss", "D(x)", "D(G(z))"]
 TRAINING_OPTIONS = ["k", "loss", "update", "batch_size", "seed"]  # fixed by a resumed checkpoint
@@ -50,7 +49,7 @@ def parse_args(argv=None):
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy",
                         help="numpy (CPU) or cupy (CUDA GPU)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the weights, noise, dropout and data order")
-    parser.add_argument("--data", default=DEFAULT_DATA,
+    parser.add_argument("--data", default=data.SHIPPED_MNIST,
                         help="a folder with the four MNIST-format IDX files (default: the shipped MNIST)")
     parser.add_argument("--out", default="runs/mnist", help="output folder (default runs/mnist)")
     parser.add_argument("--resume", metavar="CHECKPOINT",
@@ -226,9 +225,9 @@ def train(args, config, splits, resumed, interrupt):
         print(f"interrupted: saved {checkpoint_path} at iteration {iteration}; resume with --resume {checkpoint_path}")
         return
     samples = backend.to_host(gan.G.forward(fixed_z[:30], train=False))
-    train = data.to_unit_float(splits["train"][0])
-    nearest = backend.to_host(metrics.nearest_rows(samples, train))
-    images.save_pairs(samples, train[nearest], os.path.join(args.out, "samples_nearest.png"))
+    train_pixels = data.to_unit_float(splits["train"][0])
+    nearest = backend.to_host(metrics.nearest_rows(samples, train_pixels))
+    images.save_pairs(samples, train_pixels[nearest], os.path.join(args.out, "samples_nearest.png"))
     elapsed = time.perf_counter() - run_start
     print(f"done: {iteration - run_start_iteration} iterations in {elapsed:.1f} s; wrote {args.out}/")
 

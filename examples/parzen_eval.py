@@ -24,13 +24,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from tinygan import backend, checkpoint, data, metrics  # noqa: E402
 from tinygan.presets import load_paper_gan  # noqa: E402
 
-DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", help="a checkpoint written by examples/mnist_gan.py")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="the MNIST folder (default: the shipped one)")
+    parser.add_argument("--data", default=data.SHIPPED_MNIST, help="the MNIST folder (default: the shipped one)")
     parser.add_argument("--n-samples", type=int, default=10000, help="generator samples (the paper: 10,000)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")

@@ -86,7 +86,7 @@ def test_bad_data_folder_is_a_clear_error(tmp_path):
 
 
 def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
-    splits = mnist_gan.data.load_mnist(mnist_gan.DEFAULT_DATA)
+    splits = mnist_gan.data.load_mnist()
     small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
     monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
     run(tmp_path, "--max-iters", "10", "--keep-every", "2")

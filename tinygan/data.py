@@ -19,6 +19,7 @@ MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train
                "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 CHECKSUM_FILE = "RAW-SHA256SUMS"
 N_TRAIN = 50000  # the paper's split: train = train[0:50000], valid = train[50000:60000]
+SHIPPED_MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
 
 
 class DataError(ValueError):
@@ -85,11 +86,12 @@ def read_idx(folder, name, checksums):
     return parse_idx(data, path)
 
 
-def load_mnist(folder):
+def load_mnist(folder=SHIPPED_MNIST):
     """The paper's splits of an MNIST-format folder (MNIST, Fashion-MNIST, ...).
 
     Returns {"train", "valid", "test"} -> (images, labels): images (N, H·W) uint8 on the host,
     labels (N,) uint8. train = train[0:50000], valid = train[50000:], test = the t10k files.
+    folder defaults to the MNIST shipped in the repository (data/mnist).
     """
     checksums = read_checksums(folder)
     arrays = {key: read_idx(folder, name, checksums) for key, name in MNIST_FILES.items()}

@@ -27,7 +27,7 @@ class Sequential:
         layers before it, and returns None: the discriminator step needs D's weight gradients,
         not dL/d(pixels). (Those earlier layers' caches wait for the next forward.)
         """
-        first = 0 if input_grad else next(i for i, layer in enumerate(self.layers) if layer.params)
+        first = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         for layer in reversed(self.layers[first + 1:]):
             d_out = layer.backward(d_out, param_grads, keep_cache)
         return self.layers[first].backward(d_out, param_grads, keep_cache, input_grad)
