@@ -73,8 +73,9 @@ def plot_panel(curves, x_range, y_range, title="", size=(360, 260), margin=34):
         for i, (start, end) in enumerate(zip(points[:-1], points[1:])):
             if dash is None or (i // dash) % 2 == 0:
                 draw.line([start, end], fill=colour, width=2)
-    for value, anchor in ((x_range[0], left), (x_range[1], right)):
-        draw.text((anchor - 8, bottom + 3), f"{value:.3g}", fill="black")
+    low, high = f"{x_range[0]:.3g}", f"{x_range[1]:.3g}"
+    draw.text((left - 8, bottom + 3), low, fill="black")
+    draw.text((right - draw.textlength(high), bottom + 3), high, fill="black")   # inside the image
     for value, anchor in ((y_range[0], bottom), (y_range[1], top)):
         draw.text((2, anchor - 6), f"{value:.3g}", fill="black")
     draw.text((left, 3), title, fill="black")
