@@ -1,17 +1,23 @@
 """Checkpoints: one .npz of named arrays plus a JSON header, written atomically, read
 without pickle.
 
-A crash while saving never leaves a broken file: the arrays go to a temporary file in the same
-folder, which is flushed to disk and then renamed over the old checkpoint in one step.
+A crash while saving never leaves a broken file (``files.atomic_write``).
 """
 import json
-import os
 import zipfile
 
 import numpy as np
 
+from . import files
+
+ZIP_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
 META_KEY = "__meta__"  # the JSON header, stored as a 0-d unicode array
-FORMAT = "tinygan-2"   # tinygan-1 stored Maxout's columns unit-major; same shapes, other meaning
+FORMAT = "tinygan-3"
+OLD_FORMATS = {  # why an older checkpoint cannot be read as this one
+    "tinygan-1": "it stored Maxout weights in another column order, so its arrays would load with "
+                 "the right shapes and the wrong meaning",
+    "tinygan-2": "it stored the training options apart from the configuration",
+}
 
 
 class CheckpointError(ValueError):
@@ -22,35 +28,35 @@ def save(path, arrays, meta):
     """Writes {name: host array} and a JSON-serialisable ``meta`` dict to ``path`` atomically,
     tagging ``meta`` with the checkpoint FORMAT."""
     meta = {**meta, "format": FORMAT}
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as f:
-            np.savez(f, **arrays, **{META_KEY: np.array(json.dumps(meta))})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with files.atomic_write(path) as f:
+        np.savez(f, **arrays, **{META_KEY: np.array(json.dumps(meta))})
 
 
 def load(path):
     """(arrays, meta) from a checkpoint written by ``save``. Never unpickles."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        with open(path, "rb") as f:
+            header = f.read(len(ZIP_MAGIC))
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read it ({error.strerror})") from None
+    if header != ZIP_MAGIC:                # np.load would try other formats, pickle among them
+        raise CheckpointError(f"{path}: not a .npz checkpoint (it does not start as a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path}: not a readable .npz checkpoint ({error})") from None
     if META_KEY not in arrays:
         raise CheckpointError(f"{path}: not a tinygan checkpoint (no {META_KEY} entry)")
-    meta = json.loads(str(arrays.pop(META_KEY)))
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, but this tinygan "
-                              f"reads {FORMAT!r} (tinygan-1 stored Maxout weights in another column "
-                              "order, so its arrays would load with the right shapes and the wrong "
-                              "meaning); retrain with this version")
+    try:
+        meta = json.loads(str(arrays.pop(META_KEY)))
+    except ValueError as error:
+        raise CheckpointError(f"{path}: its {META_KEY} entry is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        why = OLD_FORMATS.get(found, "not a format this tinygan knows")
+        raise CheckpointError(f"{path}: checkpoint format {found!r}, but this tinygan reads {FORMAT!r} "
+                              f"({why}); retrain with this version")
     return arrays, meta

@@ -3,10 +3,10 @@ line plots for the paper's toy figures.
 
 Images come in as rows of pixels in [0, 1] on the host: (N, H·W) or (N, H, W).
 """
-import os
-
 import numpy as np
 from PIL import Image, ImageDraw
+
+from . import files
 
 
 def tile(images, cols, image_shape=(28, 28), pad=1, pad_value=1.0):
@@ -23,12 +23,22 @@ def tile(images, cols, image_shape=(28, 28), pad=1, pad_value=1.0):
 
 
 def save_png(array, path, scale=1):
-    """Writes a uint8 (H, W) grey or (H, W, 3) colour array as a PNG, enlarged ``scale`` times."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    """Writes a uint8 (H, W) grey or (H, W, 3) colour array as a PNG, enlarged ``scale`` times,
+    atomically."""
     image = Image.fromarray(array)
     if scale != 1:
         image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    image.save(path)
+    with files.atomic_write(path) as f:
+        image.save(f, format="PNG")
+
+
+def save_gif(frame_paths, path, seconds_per_frame=0.2, last_frame_seconds=2.0):
+    """An animated GIF of the PNGs at ``frame_paths`` (e.g. the same fixed z's, epoch after
+    epoch), looping, the last frame held for ``last_frame_seconds``."""
+    frames = [Image.open(p).convert("L") for p in frame_paths]
+    durations = [round(1000 * seconds_per_frame)] * (len(frames) - 1) + [round(1000 * last_frame_seconds)]
+    with files.atomic_write(path) as f:
+        frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
 
 
 def save_grid(images, path, cols=10, image_shape=(28, 28), scale=2):

@@ -1,0 +1,24 @@
+"""Atomic writes: all or nothing, and no temporary file left for long."""
+import os
+
+import pytest
+
+from tinygan import files
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("old")
+    with pytest.raises(OSError, match="disk full"):
+        with files.atomic_write(str(path), "w") as f:
+            f.write("half of the new")
+            raise OSError("disk full")
+    assert path.read_text() == "old" and os.listdir(tmp_path) == ["a.txt"]
+
+
+def test_a_stale_temporary_of_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    stale = tmp_path / ".a.txt.99999.tmp"
+    stale.write_text("left by a killed save")
+    with files.atomic_write(str(tmp_path / "a.txt"), "w") as f:
+        f.write("new")
+    assert sorted(os.listdir(tmp_path)) == ["a.txt"] and (tmp_path / "a.txt").read_text() == "new"

@@ -1,0 +1,35 @@
+"""Writing files so that nothing is ever half-written.
+
+``atomic_write(path)`` hands out a temporary file in the same folder; only when the block ends
+without an error is the file flushed to disk and renamed over ``path`` in one step. A crash,
+a kill or a full disk leaves the old file as it was (and, at worst, a stale temporary file,
+which the next write to the same path removes).
+"""
+import contextlib
+import glob
+import os
+
+
+def _temporary_name(path):
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{os.getpid()}.tmp"), os.path.join(folder, f".{name}.*.tmp")
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """``with atomic_write(path) as f: ...`` writes ``path`` all at once or not at all.
+    mode: "wb" or "w" (text, UTF-8)."""
+    temporary, stale = _temporary_name(path)
+    os.makedirs(os.path.dirname(temporary), exist_ok=True)
+    for old in glob.glob(stale):                    # left by a save that was killed
+        with contextlib.suppress(OSError):
+            os.remove(old)
+    try:
+        with open(temporary, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
