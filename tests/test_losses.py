@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
+from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.losses import (GENERATOR_LOSSES, bce_with_logits, maximum_likelihood_generator_loss,
-                            minimax_generator_loss, non_saturating_generator_loss, softplus)
-
-GRAD_TOL = 1e-6
+                            minimax_generator_loss, non_saturating_generator_loss, softmax,
+                            softmax_cross_entropy, softplus)
 
 
 def _logits(shape, device, scale=3.0, seed=0):
@@ -61,3 +61,22 @@ def test_minimax_saturates_and_non_saturating_does_not():
 def test_bce_refuses_mismatched_targets():
     with pytest.raises(ValueError, match=r"targets of shape \(3,\) do not match logits of shape \(3, 1\)"):
         bce_with_logits(np.zeros((3, 1)), np.zeros(3))
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (6, 10)])
+def test_softmax_cross_entropy_gradient_check(shape, device):
+    labels = backend.to_device(np.random.default_rng(2).integers(0, shape[1], shape[0]), device)
+    assert gradcheck.check_loss(softmax_cross_entropy, _logits(shape, device), labels) < GRAD_TOL
+
+
+def test_softmax_cross_entropy_closed_form_and_extremes():
+    a = np.array([[1.0, 2.0, 0.5], [0.0, 0.0, 0.0]])
+    p = np.exp(a) / np.exp(a).sum(axis=1, keepdims=True)
+    loss, d_logits = softmax_cross_entropy(a, np.array([1, 2]))
+    assert loss == pytest.approx(-(np.log(p[0, 1]) + np.log(1 / 3)) / 2, rel=1e-12)
+    np.testing.assert_allclose(d_logits, (p - np.eye(3)[[1, 2]]) / 2, rtol=1e-12)
+    np.testing.assert_allclose(softmax(a), p, rtol=1e-12)
+    loss, d_logits = softmax_cross_entropy(np.array([[1e4, -1e4]], np.float32), np.array([1]))
+    assert loss == 2e4 and np.isfinite(d_logits).all() and d_logits.dtype == np.float32
+    with pytest.raises(ValueError, match=r"expected \(N, C\) logits and \(N,\) labels"):
+        softmax_cross_entropy(np.zeros((2, 3)), np.zeros(3, int))

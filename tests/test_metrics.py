@@ -60,3 +60,39 @@ def test_nearest_rows(device):
     queries = np.array([[9.0, 1.0], [1.0, 1.0], [0.0, 8.0]])
     found = metrics.nearest_rows(*(backend.to_device(a, device) for a in (queries, pool)))
     np.testing.assert_array_equal(backend.to_host(found), [1, 0, 2])
+
+
+# ----------------------------------------------------------------------------- sample quality
+
+def test_frechet_distance_closed_forms():
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((5, 5))
+    cov = a @ a.T + np.eye(5)
+    stats = (np.zeros(5), cov)
+    assert metrics.frechet_distance(stats, stats) == pytest.approx(0, abs=1e-9)
+    # diagonal covariances: ‖μa − μb‖² + Σ (σa − σb)²
+    mu_a, mu_b, var_a, var_b = np.array([1.0, 0.0]), np.array([0.0, 2.0]), np.array([4.0, 1.0]), np.array([1.0, 9.0])
+    expected = 1 + 4 + (2 - 1) ** 2 + (1 - 3) ** 2
+    assert metrics.frechet_distance((mu_a, np.diag(var_a)), (mu_b, np.diag(var_b))) == pytest.approx(expected)
+
+
+def test_inception_score_and_class_shares_closed_forms():
+    confident = np.eye(10)[np.arange(1000) % 10]
+    assert metrics.inception_score(confident) == pytest.approx(10, rel=1e-6)
+    assert metrics.inception_score(np.tile(confident[:1], (1000, 1))) == pytest.approx(1, rel=1e-6)
+    assert metrics.inception_score(np.full((50, 10), 0.1)) == pytest.approx(1, rel=1e-6)
+    shares = metrics.class_shares(np.array([0, 0, 0, 1]), n_classes=3)
+    np.testing.assert_allclose(shares, [0.75, 0.25, 0.0])
+
+
+def test_sample_quality_tells_real_digits_from_a_collapsed_generator(device):
+    from tinygan import classifier, data
+    model, _ = classifier.load(device=device)
+    splits = data.load_mnist()
+    test = backend.to_device(data.to_unit_float(splits["test"][0][:2000]), device)
+    reference = metrics.gaussian_statistics(model.classify(test)[0])
+    real = metrics.sample_quality(backend.to_device(data.to_unit_float(splits["valid"][0][:2000]), device),
+                                  model, reference)
+    assert real["classes"] == 10 and real["top_share"] < 0.15 and real["inception"] > 9 and real["frechet"] < 5
+    collapsed = metrics.sample_quality(test[:1].repeat(2000, axis=0), model, reference)
+    assert collapsed["classes"] == 1 and collapsed["top_share"] == 1 and collapsed["frechet"] > 50

@@ -19,6 +19,7 @@ MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train
                "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 CHECKSUM_FILE = "RAW-SHA256SUMS"
 N_TRAIN = 50000  # the paper's split: train = train[0:50000], valid = train[50000:60000]
+MNIST_FINGERPRINT = "c80ceb24eedca80f"   # ``fingerprint`` of MNIST's train[0:50000] images
 SHIPPED_MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
 
 
@@ -112,29 +113,38 @@ def load_mnist(folder=SHIPPED_MNIST):
             "test": (test_x, test_y)}
 
 
+def fingerprint(images):
+    """A short content hash of an image array (the first 16 hex digits of the SHA-256 of its
+    bytes): checkpoints record it, so a run is never resumed or scored on other data."""
+    return hashlib.sha256(np.ascontiguousarray(backend.to_host(images)).tobytes()).hexdigest()[:16]
+
+
 def to_unit_float(images):
     """uint8 pixels (any shape, any device) -> float32 in [0, 1]."""
     return images.astype(np.float32) * np.float32(1 / 255)
 
 
 class Minibatches:
-    """Shuffled float32 minibatches of the rows of ``images`` (uint8, on any device).
+    """Shuffled float32 minibatches of the rows of ``images`` (uint8, on any device), with the
+    matching rows of ``labels`` when given.
 
     The order of epoch e is a permutation drawn from the seed (seed, e), so an epoch can be
     resumed at any batch. The permutation is copied to the device once per epoch; the batches
     are then gathered and scaled there. The last incomplete batch is dropped.
     """
 
-    def __init__(self, images, batch_size, seed):
+    def __init__(self, images, batch_size, seed, labels=None):
         if not 0 < batch_size <= len(images):
             raise ValueError(f"batch size {batch_size} must be in 1..{len(images)}")
-        self.images, self.batch_size, self.seed = images, batch_size, seed
+        self.images, self.labels, self.batch_size, self.seed = images, labels, batch_size, seed
         self.batches_per_epoch = len(images) // batch_size
 
     def epoch(self, epoch, start_batch=0):
-        """Yields (batch_size, D) float32 batches of epoch ``epoch`` from batch ``start_batch``."""
+        """Yields (batch_size, D) float32 batches of epoch ``epoch`` from batch ``start_batch``,
+        or (batch, (batch_size,) labels) pairs when the minibatches have labels."""
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
         order = backend.to_device(order, backend.device_of(self.images))
         for i in range(start_batch, self.batches_per_epoch):
             rows = order[i * self.batch_size:(i + 1) * self.batch_size]
-            yield to_unit_float(self.images[rows])
+            x = to_unit_float(self.images[rows])
+            yield x if self.labels is None else (x, self.labels[rows])

@@ -22,6 +22,13 @@ def sigmoid(a):
     return 0.5 * backend.array_module(a).tanh(0.5 * a) + 0.5
 
 
+def softmax(a):
+    """Rows of (N, C) scores -> (N, C) probabilities exp(aᵢ) / Σⱼ exp(aⱼ), computed from a − max(a)
+    so that no exp overflows."""
+    e = backend.array_module(a).exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def bce_with_logits(logits, targets):
     """Binary cross-entropy −[t·log σ(a) + (1 − t)·log(1 − σ(a))], mean over rows.
 
@@ -75,3 +82,25 @@ GENERATOR_LOSSES = {
     "minimax": minimax_generator_loss,
     "maximum-likelihood": maximum_likelihood_generator_loss,
 }
+
+
+def softmax_cross_entropy(logits, labels):
+    """Cross-entropy of a softmax classifier, mean over rows: −log softmax(a)[y].
+
+    logits: (N, C) scores a; labels: (N,) integer classes y in 0 … C−1. With p = softmax(a),
+
+        L = mean over n of  logsumexp(aₙ) − aₙ[yₙ],      dL/da = (p − onehot(y)) / N
+
+    and logsumexp(a) = m + log Σⱼ exp(aⱼ − m), m = max(a), finite for any a.
+    """
+    if logits.ndim != 2 or labels.shape != (len(logits),):
+        raise ValueError(f"softmax_cross_entropy: expected (N, C) logits and (N,) labels, got "
+                         f"{tuple(logits.shape)} and {tuple(labels.shape)}")
+    xp = backend.array_module(logits)
+    n, rows = len(logits), xp.arange(len(logits))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_total = xp.log(xp.exp(shifted).sum(axis=1))
+    loss = (log_total - shifted[rows, labels]).mean()
+    d_logits = xp.exp(shifted - log_total[:, None])          # p = softmax(a)
+    d_logits[rows, labels] -= 1                              # p − onehot(y)
+    return loss, d_logits / logits.dtype.type(n)

@@ -89,6 +89,67 @@ def parzen_protocol(samples, valid, test, sigmas=PAPER_SIGMAS, n_valid=1000):
             "valid_log_likelihood_by_sigma": dict(zip(map(float, sigmas), map(float, valid_means)))}
 
 
+# ----------------------------------------------------------------------------- sample quality
+
+COVERED_SHARE = 0.02   # a class counts as covered when at least 2 % of the samples fall in it
+
+
+def class_shares(predicted, n_classes=10):
+    """(n_classes,) float64 host array: the share of ``predicted`` labels (N,) in each class."""
+    counts = backend.to_host(backend.array_module(predicted).bincount(predicted, minlength=n_classes))
+    return counts / counts.sum()
+
+
+def inception_score(probabilities):
+    """exp(E_x KL(p(y|x) ‖ p(y))) (Salimans et al., 2016) from (N, C) class probabilities:
+    between 1 (every sample the same, or every prediction unsure) and C (confident predictions
+    spread evenly over the classes). Returns a float."""
+    p = backend.to_host(probabilities).astype(np.float64)
+    marginal = p.mean(axis=0)
+    kl = (p * (np.log(p + 1e-12) - np.log(marginal + 1e-12))).sum(axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def gaussian_statistics(features):
+    """(mean (d,), covariance (d, d)) of (N, d) features, float64 on the host."""
+    f = backend.to_host(features).astype(np.float64)
+    return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
+def frechet_distance(stats_a, stats_b):
+    """The Fréchet distance between two Gaussians (mean, covariance):
+
+        ‖μa − μb‖² + tr(Σa + Σb − 2·(Σa·Σb)^½)
+
+    tr((Σa·Σb)^½) is the sum of the square roots of the eigenvalues of Σa·Σb, which equal those
+    of the symmetric Sa·Σb·Sa with Sa = Σa^½: two symmetric eigendecompositions, no sqrtm."""
+    (mu_a, cov_a), (mu_b, cov_b) = stats_a, stats_b
+    values, vectors = np.linalg.eigh(cov_a)
+    sqrt_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    product = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
+    trace_sqrt = np.sqrt(np.clip(product, 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+
+
+def sample_quality(samples, classifier, reference_stats):
+    """What a classifier sees in a batch of samples (N, 784) in [0, 1]:
+
+        classes        how many classes hold ≥ 2 % of the samples (10 for MNIST-like samples)
+        top_share      the largest class's share (0.1 when balanced; 1 when collapsed)
+        inception      the Inception-style score (``inception_score``)
+        frechet        the Fréchet distance between the samples' penultimate features and
+                       ``reference_stats`` (``gaussian_statistics`` of real images' features)
+
+    classifier: a ``tinygan.classifier.Classifier`` on the samples' device. The Fréchet distance
+    here is FID's idea (Heusel et al., 2017) in the feature space of tinygan's own MNIST
+    classifier: comparable between tinygan runs, not with published FID values."""
+    features, probabilities = classifier.classify(samples)
+    shares = class_shares(probabilities.argmax(axis=1), probabilities.shape[1])
+    return {"classes": int((shares >= COVERED_SHARE).sum()), "top_share": float(shares.max()),
+            "inception": inception_score(probabilities),
+            "frechet": frechet_distance(gaussian_statistics(features), reference_stats)}
+
+
 # ----------------------------------------------------------------------------- the theory (§4)
 
 def optimal_discriminator(p_data, p_g):
