@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
+from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.layers import (Dropout, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, Tanh,
                             glorot_uniform, he_normal, sigmoid_bias_from_means, uniform)
 
-GRAD_TOL = 1e-6  # worst relative error allowed in float64 (correct layers measure ~1e-10)
 
 N_IN = 6
 

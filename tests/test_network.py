@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
+from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
 from tinygan.network import Sequential
 
-GRAD_TOL = 1e-6
 
 
 def small_discriminator(dtype=np.float64, seed=0):

@@ -1,0 +1,55 @@
+"""The strict stand-in for CuPy catches what would break on a GPU, and with it: a training
+iteration reads nothing back to the host, and the training log reads once per window."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tinygan import backend
+from tinygan.logbook import Logbook
+from tinygan.presets import PRESETS, paper_gan
+
+
+def test_the_guard_refuses_implicit_conversions_and_counts_host_reads(strict):
+    x = backend.to_device(np.arange(6.0).reshape(2, 3), "cupy")
+    assert backend.array_module(x) is not np
+    with pytest.raises(TypeError, match="implicit conversion"):
+        np.asarray(x)
+    with pytest.raises(TypeError, match="numpy.concatenate called on a device array"):
+        np.concatenate([x, x])
+    with pytest.raises(TypeError, match="NumPy array was mixed with a device array"):
+        x + np.ones(3)
+    assert strict["count"] == 0
+    float(x.sum()), x[0, 0].item(), backend.to_host(x)
+    assert strict["count"] == 3
+    np.testing.assert_array_equal(backend.to_host(x * 2 + np.float32(1)), np.arange(6.0).reshape(2, 3) * 2 + 1)
+
+
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_a_training_iteration_reads_nothing_back_to_the_host(update, strict):
+    images = backend.to_device(np.random.default_rng(0).integers(0, 256, (200, 784), dtype=np.uint8), "cupy")
+    config = replace(PRESETS["paper"], update=update, g_hidden=32, d_units=16, batch_size=20)
+    gan = paper_gan(config, np.full(784, 0.2), "cupy")
+    batch = images[:20].astype(np.float32) / 255
+
+    def batches():
+        while True:
+            yield batch
+    real = batches()
+    gan.train_iteration(real)                          # first step: velocities are created
+    strict["count"] = 0
+    stats = [gan.train_iteration(real) for _ in range(3)]
+    assert strict["count"] == 0
+    assert backend.array_module(stats[0]) is not np and stats[0].shape == (4,)
+
+
+def test_the_log_reads_the_host_once_per_window(strict, tmp_path, capsys):
+    log = Logbook(str(tmp_path / "m.csv"), ["a", "b"], total_iterations=10)
+    for i in range(5):
+        log.record(backend.to_device(np.array([i, 2.0 * i]), "cupy"))
+    strict["count"] = 0
+    log.read_window(5)
+    assert strict["count"] == 1
+    assert "iter 5/10" in capsys.readouterr().out
+    row = log.end_epoch(1, 5)
+    assert (row["a"], row["b"]) == (2.0, 4.0)
