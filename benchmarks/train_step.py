@@ -7,13 +7,14 @@ samples/s, the iteration's GFLOP and rate, and the GEMM-only time of the same ma
 Random pixels stand in for MNIST: the shapes, not the values, set the time.
 """
 import argparse
+from dataclasses import replace
 
 import numpy as np
 
 from common import gemm_bound_ms, median_ms, report, step_gflop, threads
 
 from tinygan import backend  # noqa: E402
-from tinygan.presets import PaperConfig, paper_gan  # noqa: E402
+from tinygan.presets import PRESETS, paper_gan, pixel_means_of  # noqa: E402
 
 
 def main(argv=None):
@@ -30,7 +31,8 @@ def main(argv=None):
     xp = backend.get_xp(args.device)
     m = args.batch_size
     images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), args.device)
-    gan = paper_gan(images, seed=0, device=args.device, config=PaperConfig(batch_size=m), update=args.update)
+    config = replace(PRESETS["paper"], batch_size=m, update=args.update)
+    gan = paper_gan(config, pixel_means_of(images), args.device)
     batch = images[:m].astype(np.float32) / 255
 
     def batches():

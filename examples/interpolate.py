@@ -6,16 +6,12 @@ Each row runs from one z to another in equal steps; smooth changes of the digit 
 mean G has learned a continuous map, not a lookup of memorised images. Writes
 interpolation.png beside the checkpoint (or --out).
 """
-import argparse
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from tinygan import backend, checkpoint, data, images  # noqa: E402
-from tinygan.presets import load_paper_gan  # noqa: E402
+from tinygan import backend, checkpoint, cli, images
+from tinygan.presets import load_gan
 
 
 def interpolate(z_start, z_end, steps):
@@ -25,21 +21,20 @@ def interpolate(z_start, z_end, steps):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint")
-    parser.add_argument("--rows", type=int, default=8, help="pairs of z (default 8)")
-    parser.add_argument("--steps", type=int, default=10, help="images per row (default 10)")
+    parser.add_argument("--rows", type=cli.positive_int, default=8, help="pairs of z (default 8)")
+    parser.add_argument("--steps", type=cli.positive_int, default=10, help="images per row (default 10)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", default=data.SHIPPED_MNIST)
     parser.add_argument("--out", help="output PNG (default: interpolation.png beside the checkpoint)")
     args = parser.parse_args(argv)
     try:
-        gan, meta = load_paper_gan(args.checkpoint, data.load_mnist(args.data)["train"][0])
-    except (data.DataError, checkpoint.CheckpointError) as error:
-        sys.exit(f"error: {error}")
+        gan, config, _ = load_gan(args.checkpoint)
+    except checkpoint.CheckpointError as error:
+        cli.fail(str(error))
     rng = np.random.default_rng(args.seed)
-    r = meta["config"]["noise_range"]
-    ends = rng.uniform(-r, r, (args.rows, 2, meta["config"]["noise_dim"])).astype(np.float32)
+    r = config.noise_range
+    ends = rng.uniform(-r, r, (args.rows, 2, config.noise_dim)).astype(np.float32)
     z = np.concatenate([interpolate(a, b, args.steps) for a, b in ends])
     path = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "interpolation.png")
     images.save_grid(backend.to_host(gan.G.forward(z, train=False)), path, cols=args.steps)

@@ -1,235 +1,306 @@
-"""Train the paper's MNIST GAN (Goodfellow et al., 2014) with Algorithm 1.
+"""Train the MNIST GAN of Goodfellow et al. (2014) with Algorithm 1.
 
-    python examples/mnist_gan.py                     # the paper's preset, 100 epochs
-    python examples/mnist_gan.py --epochs 1          # one epoch (~30 s on a 2-core CPU)
-    python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 5
-    python examples/mnist_gan.py --update simultaneous   # the paper's code's update (see the README:
-                                                         # it recovers from the early collapse)
+    python examples/mnist_gan.py                          # the default preset, 100 epochs
+    python examples/mnist_gan.py --epochs 1               # one epoch (~15 s on a 2-core CPU)
+    python examples/mnist_gan.py --preset paper --update simultaneous --out runs/paper
+                                                          # the released code, number for number
+    python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 200
 
-Writes, under --out (default runs/mnist):
-    metrics.csv                one row per epoch: losses, mean D(x), mean D(G(z)), lr, momentum
+Writes, under --out (default runs/mnist; a folder that holds a run is refused unless --resume or
+--overwrite):
+    metrics.csv                one row per epoch: losses, mean D(x), mean D(G(z)), lr, momentum,
+                               and what tinygan's MNIST classifier sees in 2,000 fixed samples
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
-    checkpoint.npz             everything needed to resume exactly (every epoch and on Ctrl-C)
-    checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs (to evaluate along the way)
+    samples.gif                those grids as an animation (written when the run ends)
+    checkpoint.npz             everything needed to resume exactly (every epoch, and on
+                               Ctrl-C or SIGTERM, after which the run exits with 130 or 143)
+    checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs
     samples_nearest.png        samples beside their nearest training image (the paper's Fig. 2)
 """
-import argparse
-import csv
-import dataclasses
+import glob
 import os
 import shutil
-import signal
 import sys
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tinygan import backend, checkpoint, classifier, cli, data, images, metrics
+from tinygan.logbook import Diverged, Logbook
+from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, load_gan, paper_gan, \
+    pixel_means_of, save_gan
 
-from tinygan import backend, checkpoint, data, images, metrics  # noqa: E402
-from tinygan.losses import GENERATOR_LOSSES  # noqa: E402
-from tinygan.presets import PaperConfig, apply_paper_schedule, paper_gan  # noqa: E402
-
-CSV_COLUMNS = ["epoch", "iteration", "d_loss", "g_loss", "d_real", "d_fake", "lr", "momentum", "seconds"]
-STAT_NAMES = ["D loss", "G loss", "D(x)", "D(G(z))"]
-TRAINING_OPTIONS = ["k", "loss", "update", "batch_size", "seed"]  # fixed by a resumed checkpoint
-N_FIXED_SAMPLES = 100
+STATS = ["disc_loss", "gen_loss", "mean_D_x", "mean_D_G_z"]   # GAN.train_iteration's order
+FLAGS = {"batch_size": "--batch-size", "k": "--k", "generator_loss": "--loss", "update": "--update",
+         "g_noise": "--g-noise", "seed": "--seed"}         # flags that set a field of the Config
+N_FIXED, N_QUALITY = 100, 2000                            # samples in each grid / each quality row
+COLLAPSE_AFTER_EPOCH, COLLAPSE_SHARE, COLLAPSE_D_FAKE = 2, 0.5, 0.01   # what "looks collapsed" means
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=100, help="epochs to train in all (default 100)")
-    parser.add_argument("--batch-size", type=int, default=PaperConfig.batch_size,
-                        help="minibatch size m (the paper: 100)")
-    parser.add_argument("--k", type=int, default=1, help="discriminator steps per generator step (default 1)")
-    parser.add_argument("--loss", choices=sorted(GENERATOR_LOSSES), default="non-saturating",
-                        help="the generator's cost (default: non-saturating, −log D(G(z)))")
-    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating",
-                        help="alternating: Algorithm 1; simultaneous: what the paper's code did")
-    parser.add_argument("--device", choices=backend.DEVICES, default="numpy",
-                        help="numpy (CPU) or cupy (CUDA GPU)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the weights, noise, dropout and data order")
-    parser.add_argument("--data", default=data.SHIPPED_MNIST,
-                        help="a folder with the four MNIST-format IDX files (default: the shipped MNIST)")
-    parser.add_argument("--out", default="runs/mnist", help="output folder (default runs/mnist)")
-    parser.add_argument("--resume", metavar="CHECKPOINT",
-                        help="continue from a checkpoint, with its k, loss, update, batch size and seed")
-    parser.add_argument("--max-iters", type=int, default=None,
-                        help="stop after this many iterations in all (for a short smoke run)")
+    parser = cli.ArgumentParser(__doc__)
+    parser.add_argument("--epochs", type=cli.positive_int, default=100, help="epochs to train in all (default 100)")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="default: Algorithm 1 that trains (see the README); paper: mnist.yaml")
+    parser.add_argument("--batch-size", type=cli.positive_int, help="minibatch size m (presets: 100)")
+    parser.add_argument("--k", type=cli.positive_int, help="D steps per G step (presets: 1)")
+    parser.add_argument("--loss", choices=["non-saturating", "minimax", "maximum-likelihood"],
+                        help="G's cost (presets: non-saturating, −log D(G(z)))")
+    parser.add_argument("--update", choices=["alternating", "simultaneous"],
+                        help="alternating: Algorithm 1 (presets); simultaneous: the released code")
+    parser.add_argument("--g-noise", choices=["fresh", "shared"],
+                        help="G's step draws a fresh z (Algorithm 1, presets) or reuses the D step's")
+    parser.add_argument("--seed", type=int, help="seeds the weights, noise, dropout and data order (default 0)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="change one of the paper's numbers, e.g. --set d_irange=0.05 "
-                             "(NAME: a field of tinygan.presets.PaperConfig; repeatable; "
-                             "a resumed run keeps its checkpoint's)")
-    parser.add_argument("--keep-every", type=int, default=0, metavar="N",
-                        help="also keep checkpoint_epoch_NNN.npz every N epochs (default: never)")
-    parser.add_argument("--log-every", type=int, default=50,
-                        help="iterations between progress lines (and GPU→host reads)")
+                        help="change any field of tinygan.presets.Config, e.g. --set d_irange=0.05")
+    parser.add_argument("--device", choices=backend.DEVICES, default="numpy", help="numpy (CPU) or cupy (GPU)")
+    parser.add_argument("--data", default=data.SHIPPED_MNIST, help="a folder with the four MNIST-format IDX files")
+    parser.add_argument("--out", help="output folder (default runs/mnist, or the resumed checkpoint's folder)")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run that --out holds")
+    parser.add_argument("--max-iters", type=cli.positive_int, help="stop after this many iterations in all")
+    parser.add_argument("--keep-every", type=cli.positive_int, metavar="N", help="keep checkpoint_epoch_NNN.npz every N epochs")
+    parser.add_argument("--log-every", type=cli.positive_int, default=50, help="iterations between progress lines")
     return parser.parse_args(argv)
 
 
-class Interrupt:
-    """Within ``with``, Ctrl-C sets a flag read between iterations (so a checkpoint never holds
-    half an iteration) instead of raising KeyboardInterrupt."""
-
-    def __enter__(self):
-        self.requested = False
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum, frame):
-        self.requested = True
-
-
-class Diverged(RuntimeError):
-    pass
-
-
-def check_finite(rows, first_iteration):
-    """rows: (n, 4) host stats of iterations first_iteration … ; raises at the first NaN/inf."""
-    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
-    if len(bad):
-        values = ", ".join(f"{name} {value:.4g}" for name, value in zip(STAT_NAMES, rows[bad[0]]))
-        raise Diverged(f"non-finite loss at iteration {first_iteration + bad[0] + 1} ({values})")
-
-
-def restore(resumed, gan, args):
-    """Loads a checkpoint's (arrays, meta) into ``gan``; returns (iteration, epoch). Exits with
-    a clear message when the checkpoint does not fit this model."""
-    arrays, meta = resumed
-    try:
-        gan.load_state_dict(arrays)
-    except ValueError as error:
-        sys.exit(f"cannot resume from {args.resume}: {error}")
-    gan.set_rng(backend.restore_rng(meta["rng"], args.device, [args.seed, meta["iteration"]]))
-    return meta["iteration"], meta["epoch"]
-
-
-def save(path, gan, args, config, iteration, epoch):
-    meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
-            "options": {name: getattr(args, name) for name in TRAINING_OPTIONS},
-            "rng": backend.rng_state(gan.rng), "device": args.device}
-    checkpoint.save(path, gan.state_dict(), meta)
-
-
-def config_from_args(args):
-    """The paper's configuration with --batch-size and every --set NAME=VALUE applied."""
-    types = {field.name: field.type for field in dataclasses.fields(PaperConfig)}
-    values = {"batch_size": args.batch_size}
+def settings_from_args(args):
+    """{Config field: value} of every flag given and every --set NAME=VALUE."""
+    settings = {name: getattr(args, flag[2:].replace("-", "_")) for name, flag in FLAGS.items()}
+    settings = {name: value for name, value in settings.items() if value is not None}
+    types = Config.field_types()
     for setting in args.set:
         name, _, value = setting.partition("=")
         try:
-            values[name] = types[name](value)
+            settings[name] = types[name](value)
         except (KeyError, ValueError):
             raise ValueError(f"--set {setting}: expected NAME=VALUE with NAME one of "
                              f"{', '.join(types)} and a value of its type") from None
-    return PaperConfig(**values)
+    return settings
 
 
-def options_from_checkpoint(meta, args):
-    """On --resume, the checkpoint's training options replace the command line's."""
-    for name in TRAINING_OPTIONS:
-        setattr(args, name, meta["options"][name])
-    return PaperConfig(**meta["config"])
-
-
-def append_csv(path, row):
-    is_new = not os.path.exists(path)
-    with open(path, "a", newline="") as f:
-        writer = csv.writer(f)
-        if is_new:
-            writer.writerow(CSV_COLUMNS)
-        writer.writerow(row)
-
-
-def sample_grid(gan, fixed_z, path):
-    images.save_grid(backend.to_host(gan.G.forward(fixed_z, train=False)), path, cols=10)
-
-
-def read_window(pending, iteration, last_iteration, window_seconds, checkpoint_path):
-    """Reads a window of per-iteration stats back to the host (the loop's one host read),
-    stops on a NaN, prints the progress line; returns the (n, 4) host rows."""
-    rows = backend.to_host(backend.array_module(pending[0]).stack(pending))
+def config_from_args(args):
+    """The preset with the flags and --set applied; ValueError names the flag at fault."""
     try:
-        check_finite(rows, iteration - len(rows))
+        return replace(PRESETS[args.preset or "default"], **settings_from_args(args))
+    except ConfigError as error:
+        flag = FLAGS.get(error.name, f"--set {error.name}")
+        raise ValueError(f"{flag}: expected {error.expected}") from None
+
+
+@dataclass
+class Run:
+    """Everything the training loop needs, checked before anything is written."""
+    gan: object
+    config: Config
+    batches: data.Minibatches
+    log: Logbook
+    out: str
+    per_epoch: int
+    iteration: int
+    epoch: int
+    last_iteration: int
+    provenance: dict
+    train_images: np.ndarray   # (N, n_pixels) uint8 on the host, for the nearest-neighbour figure
+    fixed_z: object
+    quality: object            # (classifier, z, reference statistics), or None where it does not apply
+    log_every: int
+    keep_every: int
+    warned: bool = False
+
+
+def prepare(args):
+    """A Run from the command line, or a one-line error (exit 2 for a flag, 1 for a file)."""
+    try:
+        backend.get_xp(args.device)
+        config = config_from_args(args)
+    except (RuntimeError, ValueError) as error:
+        cli.fail(str(error), cli.USAGE_ERROR if isinstance(error, ValueError) else cli.RUNTIME_ERROR)
+    out = args.out or (os.path.dirname(os.path.abspath(args.resume)) if args.resume else os.path.join("runs", "mnist"))
+    check_out_folder(out, args)
+    try:
+        splits = data.load_mnist(args.data)
+        resumed = load_gan(args.resume, args.device) if args.resume else None
+    except (data.DataError, checkpoint.CheckpointError) as error:
+        cli.fail(str(error))
+    train_images = splits["train"][0]
+    provenance = {"data": {"folder": os.path.abspath(args.data), "fingerprint": data.fingerprint(train_images)},
+                  "device": args.device}
+    if resumed:
+        gan, config, meta = resumed
+        check_resume(args, config, meta, provenance)
+        iteration, epoch = meta["iteration"], meta["epoch"]
+    else:
+        gan, iteration, epoch = paper_gan(config, pixel_means_of(train_images), args.device), 0, 0
+    per_epoch = (len(train_images) // config.batch_size) // config.k
+    if per_epoch == 0:
+        cli.fail(f"--k {config.k} with --batch-size {config.batch_size}: an epoch of "
+                 f"{len(train_images)} images has fewer than k minibatches", cli.USAGE_ERROR)
+    last_iteration = min(args.epochs * per_epoch, args.max_iters or np.inf)
+    if last_iteration <= iteration:
+        cli.fail(f"--epochs {args.epochs}: the checkpoint is already at epoch {epoch} (iteration {iteration}); "
+                 "ask for more epochs", cli.USAGE_ERROR)
+    device_images = backend.to_device(train_images, args.device)           # uint8, copied once
+    log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
+    if resumed:
+        log.restore(meta["logbook"], iteration, per_epoch)
+    return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed), log, out,
+               per_epoch, iteration, epoch, last_iteration, provenance, train_images,
+               fixed_noise(config, N_FIXED, 1, args.device), quality_probe(config, splits, provenance, args.device),
+               args.log_every, args.keep_every)
+
+
+def check_out_folder(out, args):
+    """Refuses to mix two runs in one folder, and a folder that cannot be written."""
+    holds = [name for name in ("checkpoint.npz", "metrics.csv") if os.path.exists(os.path.join(out, name))]
+    if holds and not (args.resume or args.overwrite):
+        cli.fail(f"--out {out} already holds a run ({holds[0]}): continue it with --resume "
+                 f"{os.path.join(out, 'checkpoint.npz')}, choose another --out, or pass --overwrite", cli.USAGE_ERROR)
+    existing = out
+    while not os.path.isdir(existing):
+        if os.path.exists(existing):
+            cli.fail(f"--out {out}: {existing} is a file, not a folder", cli.USAGE_ERROR)
+        existing = os.path.dirname(os.path.abspath(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        cli.fail(f"--out {out}: {existing} is not writable", cli.USAGE_ERROR)
+
+
+def check_resume(args, config, meta, provenance):
+    """A resumed run keeps its checkpoint's configuration and must see the same data."""
+    changed = {name: value for name, value in settings_from_args(args).items() if getattr(config, name) != value}
+    if changed or args.preset:
+        name, value = next(iter(changed.items())) if changed else ("preset", args.preset)
+        flag = f"--preset {value}" if name == "preset" else f"{FLAGS.get(name, '--set ' + name)}={value}"
+        cli.fail(f"{flag}: a resumed run keeps the configuration of {args.resume} "
+                 f"({name} = {getattr(config, name, '…')}); leave the flag out", cli.USAGE_ERROR)
+    trained_on = meta.get("data", {})
+    if trained_on.get("fingerprint") != provenance["data"]["fingerprint"]:
+        cli.fail(f"{args.resume} was trained on {trained_on.get('folder')} (fingerprint "
+                 f"{trained_on.get('fingerprint')}), but --data {args.data} holds other images (fingerprint "
+                 f"{provenance['data']['fingerprint']}): pass the run's --data")
+
+
+def fixed_noise(config, n, stream, device):
+    """n noise vectors drawn from (seed, stream) on the host, the same on every device and run."""
+    z = np.random.default_rng([config.seed, stream]).uniform(-config.noise_range, config.noise_range,
+                                                             (n, config.noise_dim))
+    return backend.to_device(z.astype(np.float32), device)
+
+
+def quality_probe(config, splits, provenance, device):
+    """(classifier, fixed z, real test images' feature statistics) where tinygan's MNIST
+    classifier applies (the run trains on MNIST and the classifier ships), else None."""
+    if provenance["data"]["fingerprint"] != data.MNIST_FINGERPRINT or not os.path.exists(classifier.PRETRAINED):
+        print("note: the sample-quality columns stay empty: tinygan's classifier judges MNIST digits only")
+        return None
+    try:
+        model, _ = classifier.load(device=device)
+    except checkpoint.CheckpointError as error:
+        cli.fail(str(error))
+    test = backend.to_device(data.to_unit_float(splits["test"][0]), device)
+    return model, fixed_noise(config, N_QUALITY, 2, device), metrics.gaussian_statistics(model.classify(test)[0])
+
+
+def train(run, stop):
+    """Algorithm 1's outer loop (lines 1-9), one epoch of minibatches at a time."""
+    gan, config, log = run.gan, run.config, run.log
+    iteration, epoch = run.iteration, run.epoch
+    print(f"training on {run.provenance['device']}: {run.per_epoch} iterations an epoch, iterations "
+          f"{iteration + 1}…{run.last_iteration}, k={config.k}, {config.generator_loss} G loss, {config.update} updates")
+    while iteration < run.last_iteration and not stop.requested:                   # line 1
+        real = run.batches.epoch(epoch, start_batch=(iteration - epoch * run.per_epoch) * config.k)
+        epoch_end = min((epoch + 1) * run.per_epoch, run.last_iteration)
+        while iteration < epoch_end and not stop.requested:
+            lr, momentum = apply_paper_schedule(gan, config, iteration, epoch)
+            log.record(gan.train_iteration(real))                                   # lines 2-8
+            iteration += 1
+            if iteration % run.log_every == 0 or iteration == epoch_end or stop.requested:
+                read_window(run, iteration, epoch)
+        whole = iteration == (epoch + 1) * run.per_epoch
+        epoch += whole
+        if whole or iteration == run.last_iteration:             # an epoch, or a run's last part of one
+            end_epoch(run, iteration, epoch if whole else epoch + 1, lr, momentum, whole)
+        save_gan(checkpoint_path(run.out), gan, config, iteration, epoch, logbook=log.state(), **run.provenance)
+    return iteration
+
+
+def read_window(run, iteration, epoch):
+    try:
+        run.log.read_window(iteration, prefix=f"epoch {epoch + 1} | ")
     except Diverged as error:
-        kept = (f"the last good checkpoint is {checkpoint_path}" if os.path.exists(checkpoint_path)
-                else "no checkpoint was written")
-        sys.exit(f"{error}: training stopped; {kept}")
-    rate = len(rows) / window_seconds
-    eta = time.strftime("%H:%M:%S", time.gmtime((last_iteration - iteration) / rate))
-    print(f"iter {iteration}/{last_iteration} | {rate:.1f} it/s | ETA {eta} | "
-          + " | ".join(f"{name} {value:.4f}" for name, value in zip(STAT_NAMES, rows[-1])), flush=True)
-    return rows
+        path = checkpoint_path(run.out)
+        kept = f"the last good checkpoint is {path}" if os.path.exists(path) else "no checkpoint was written"
+        cli.fail(f"{error}: training stopped; {kept}")
+
+
+def end_epoch(run, iteration, epoch, lr, momentum, whole=True):
+    """The epoch's CSV row (with the classifier's view of fixed samples), grid, kept checkpoint.
+    A part of an epoch (the end of a --max-iters run) gets its row and grid too; a resumed run
+    replaces that row with the whole epoch's."""
+    quality = {"classes": "", "top_share": "", "inception": "", "frechet": ""}
+    if run.quality:
+        model, z, reference = run.quality
+        quality = metrics.sample_quality(run.gan.G.forward(z, train=False), model, reference)
+    row = run.log.end_epoch(epoch, iteration, whole, lr=lr, momentum=momentum, **quality)
+    warn_if_collapsed(run, row)
+    samples = backend.to_host(run.gan.G.forward(run.fixed_z, train=False))
+    images.save_grid(samples, os.path.join(run.out, "samples", f"epoch_{epoch:03d}.png"))
+    if whole and run.keep_every and epoch % run.keep_every == 0:
+        save_gan(os.path.join(run.out, f"checkpoint_epoch_{epoch:03d}.npz"), run.gan, run.config, iteration,
+                 epoch, logbook=run.log.state(), **run.provenance)
+
+
+def warn_if_collapsed(run, row):
+    """Prints one warning, the first epoch after the second that looks collapsed."""
+    top, d_fake = row["top_share"], row["mean_D_G_z"]
+    collapsed = d_fake < COLLAPSE_D_FAKE or (top != "" and top > COLLAPSE_SHARE)
+    if collapsed and row["epoch"] > COLLAPSE_AFTER_EPOCH and not run.warned:
+        run.warned = True
+        print(f"warning: epoch {row['epoch']} looks collapsed: mean D(G(z)) {d_fake:.4f}, largest class share "
+              f"{top or 'n/a'} (a run that trains keeps D(G(z)) above {COLLAPSE_D_FAKE} and no class above "
+              f"{COLLAPSE_SHARE:.0%}). Such runs rarely recover: restart with another --seed, or with the "
+              "default preset.", flush=True)
+
+
+def finish(run):
+    """After the last epoch: the nearest-neighbour figure and the animation of the grids."""
+    samples = backend.to_host(run.gan.G.forward(run.fixed_z[:30], train=False))
+    pool = data.to_unit_float(run.train_images)
+    nearest = backend.to_host(metrics.nearest_rows(samples, pool))
+    images.save_pairs(samples, pool[nearest], os.path.join(run.out, "samples_nearest.png"))
+    grids = sorted(glob.glob(os.path.join(run.out, "samples", "epoch_*.png")))
+    if grids:
+        images.save_gif(grids, os.path.join(run.out, "samples.gif"))
+
+
+def clear_run(out):
+    """Removes what a run wrote to ``out`` (for --overwrite), nothing else."""
+    shutil.rmtree(os.path.join(out, "samples"), ignore_errors=True)
+    for path in glob.glob(os.path.join(out, "checkpoint*.npz")) + [
+            os.path.join(out, name) for name in ("metrics.csv", "samples.gif", "samples_nearest.png")]:
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def checkpoint_path(out):
+    return os.path.join(out, "checkpoint.npz")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        backend.get_xp(args.device)                   # fails early, with install help, without a GPU
-        resumed = checkpoint.load(args.resume) if args.resume else None
-        config = options_from_checkpoint(resumed[1], args) if resumed else config_from_args(args)
-        splits = data.load_mnist(args.data)
-    except (RuntimeError, ValueError) as error:      # no GPU, a bad --set, DataError, CheckpointError
-        sys.exit(f"error: {error}")
-    with Interrupt() as interrupt:
-        train(args, config, splits, resumed, interrupt)
-
-
-def train(args, config, splits, resumed, interrupt):
-    train_images = backend.to_device(splits["train"][0], args.device)   # uint8, copied once
-    gan = paper_gan(train_images, args.seed, args.device, config, k=args.k,
-                    generator_loss=args.loss, update=args.update)
-    iteration, epoch = restore(resumed, gan, args) if resumed else (0, 0)
-    batches = data.Minibatches(train_images, args.batch_size, args.seed)
-    iters_per_epoch = batches.batches_per_epoch // args.k
-    last_iteration = args.epochs * iters_per_epoch
-    if args.max_iters is not None:
-        last_iteration = min(last_iteration, args.max_iters)
-    fixed_z = backend.to_device(np.random.default_rng([args.seed, 1]).uniform(
-        -config.noise_range, config.noise_range, (N_FIXED_SAMPLES, config.noise_dim)).astype(np.float32), args.device)
-
-    os.makedirs(os.path.join(args.out, "samples"), exist_ok=True)
-    checkpoint_path = os.path.join(args.out, "checkpoint.npz")
-    run_start, run_start_iteration = time.perf_counter(), iteration
-    print(f"training the paper's MNIST GAN on {args.device}: {iters_per_epoch} iterations an epoch, "
-          f"iterations {iteration + 1}…{last_iteration}, k={args.k}, {args.loss} G loss, {args.update} updates")
-    while iteration < last_iteration and not interrupt.requested:
-        epoch_start, epoch_start_iteration = time.perf_counter(), iteration
-        epoch_end = min((epoch + 1) * iters_per_epoch, last_iteration)
-        real_batches = batches.epoch(epoch, (iteration - epoch * iters_per_epoch) * args.k)
-        pending, epoch_sums = [], np.zeros(4)
-        window_start = time.perf_counter()
-        while iteration < epoch_end and not interrupt.requested:
-            lr, momentum = apply_paper_schedule(gan, config, iteration, epoch)
-            pending.append(gan.train_iteration(real_batches))
-            iteration += 1
-            if len(pending) == args.log_every or iteration == epoch_end or interrupt.requested:
-                print(f"epoch {epoch + 1} | ", end="")
-                epoch_sums += read_window(pending, iteration, last_iteration,
-                                          time.perf_counter() - window_start, checkpoint_path).sum(axis=0)
-                pending, window_start = [], time.perf_counter()
-        if iteration == epoch_end and iteration % iters_per_epoch == 0:
-            epoch += 1                                   # a whole epoch is done
-        means = epoch_sums / max(iteration - epoch_start_iteration, 1)
-        label = epoch if iteration % iters_per_epoch == 0 else epoch + 1
-        append_csv(os.path.join(args.out, "metrics.csv"),
-                   [label, iteration, *np.round(means, 6), lr, momentum, round(time.perf_counter() - epoch_start, 3)])
-        sample_grid(gan, fixed_z, os.path.join(args.out, "samples", f"epoch_{label:03d}.png"))
-        save(checkpoint_path, gan, args, config, iteration, epoch)
-        if args.keep_every and iteration % iters_per_epoch == 0 and epoch % args.keep_every == 0:
-            shutil.copyfile(checkpoint_path, os.path.join(args.out, f"checkpoint_epoch_{epoch:03d}.npz"))
-    if interrupt.requested:
-        print(f"interrupted: saved {checkpoint_path} at iteration {iteration}; resume with --resume {checkpoint_path}")
-        return
-    samples = backend.to_host(gan.G.forward(fixed_z[:30], train=False))
-    train_pixels = data.to_unit_float(splits["train"][0])
-    nearest = backend.to_host(metrics.nearest_rows(samples, train_pixels))
-    images.save_pairs(samples, train_pixels[nearest], os.path.join(args.out, "samples_nearest.png"))
-    elapsed = time.perf_counter() - run_start
-    print(f"done: {iteration - run_start_iteration} iterations in {elapsed:.1f} s; wrote {args.out}/")
+    run = prepare(args)
+    if args.overwrite and not args.resume:
+        clear_run(run.out)
+    start = time.perf_counter()
+    with cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):   # NaN: the log reports it
+        iteration = train(run, stop)
+    if stop.requested:
+        print(f"stopped: saved {checkpoint_path(run.out)} at iteration {iteration}; "
+              f"continue with --resume {checkpoint_path(run.out)}")
+        sys.exit(stop.exit_status)
+    finish(run)
+    print(f"done: {iteration - run.iteration} iterations in {time.perf_counter() - start:.1f} s; wrote {run.out}/")
 
 
 if __name__ == "__main__":

@@ -13,23 +13,19 @@ log-likelihood, and it ranks models unreliably — a model that memorises traini
 k-means centroids, can score well while producing poor samples. Read the number as the paper's
 yardstick, beside the samples, not as a likelihood.
 """
-import argparse
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from tinygan import backend, checkpoint, data, metrics  # noqa: E402
-from tinygan.presets import load_paper_gan  # noqa: E402
+from tinygan import backend, checkpoint, cli, data, files, metrics
+from tinygan.presets import load_gan
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint", help="a checkpoint written by examples/mnist_gan.py")
     parser.add_argument("--data", default=data.SHIPPED_MNIST, help="the MNIST folder (default: the shipped one)")
-    parser.add_argument("--n-samples", type=int, default=10000, help="generator samples (the paper: 10,000)")
+    parser.add_argument("--n-samples", type=cli.positive_int, default=10000, help="generator samples (the paper: 10,000)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
     parser.add_argument("--json", help="where to write the result (default: CHECKPOINT with .parzen.json "
@@ -39,13 +35,19 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    path = args.json or os.path.splitext(args.checkpoint)[0] + ".parzen.json"
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        cli.fail(f"--json {path}: its folder does not exist", cli.USAGE_ERROR)
     try:
         backend.get_xp(args.device)
         splits = data.load_mnist(args.data)
-        train_images = backend.to_device(splits["train"][0], args.device)
-        gan, meta = load_paper_gan(args.checkpoint, train_images, args.device)
+        gan, _, meta = load_gan(args.checkpoint, args.device)
     except (RuntimeError, data.DataError, checkpoint.CheckpointError) as error:
-        sys.exit(f"error: {error}")
+        cli.fail(str(error))
+    trained_on = meta.get("data", {}).get("fingerprint")
+    if trained_on != data.fingerprint(splits["train"][0]):
+        cli.fail(f"{args.checkpoint} was trained on {meta.get('data', {}).get('folder')}, not on the images "
+                 f"in --data {args.data}: pass the run's --data")
     gan.set_rng(backend.default_rng(args.seed, args.device))
     samples = gan.G.forward(gan.sample_noise(args.n_samples), train=False)
     valid, test = (backend.to_device(data.to_unit_float(splits[s][0]), args.device) for s in ("valid", "test"))
@@ -57,8 +59,7 @@ def main(argv=None):
     print(f"sigma = {result['sigma']:.4f}")
     print(f"Parzen log-likelihood of the MNIST test set = {result['log_likelihood']:.2f} "
           f"± {result['standard_error']:.2f}  (epoch {meta['epoch']}, {result['seconds']:.2f} s)")
-    path = args.json or os.path.splitext(args.checkpoint)[0] + ".parzen.json"
-    with open(path, "w") as f:
+    with files.atomic_write(path, "w") as f:
         json.dump(result, f, indent=2)
     print(f"wrote {path}")
     return result

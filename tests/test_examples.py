@@ -1,11 +1,17 @@
 """The figure and evaluation examples run and write what they promise."""
 import json
 import os
+import signal
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from test_mnist_example import load_example, run
+from examples_helper import load_example
+from test_mnist_example import run
+from tinygan import checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +46,30 @@ def test_bilinear_game_writes_its_plot(tmp_path, capsys):
     load_example("bilinear_game").main(["--steps", "50", "--out", str(tmp_path / "b.png")])
     assert os.path.exists(tmp_path / "b.png")
     assert "simultaneous: distance from (0, 0) 1.000 -> 1.282" in capsys.readouterr().out
+
+
+def test_sample_writes_n_samples_in_the_unit_interval_and_a_grid(trained_checkpoint, tmp_path, capsys):
+    out, grid = tmp_path / "s.npy", tmp_path / "s.png"
+    load_example("sample").main([trained_checkpoint, "-n", "7", "-o", str(out), "--grid", str(grid)])
+    samples = np.load(out)
+    assert samples.shape == (7, 784) and samples.dtype == np.float32
+    assert 0 <= samples.min() and samples.max() <= 1
+    assert Image.open(grid).size == (2 * (10 * 29 + 1), 2 * 30)      # ten to a row
+    with pytest.raises(SystemExit) as stop:
+        load_example("sample").main([trained_checkpoint, "-o", str(tmp_path / "s.txt")])
+    assert stop.value.code == 2 and "-o" in capsys.readouterr().err
+
+
+def test_sigterm_saves_and_exits_143(tmp_path):
+    script = os.path.join(os.path.dirname(__file__), "..", "examples", "mnist_gan.py")
+    process = subprocess.Popen([sys.executable, script, "--out", str(tmp_path), "--log-every", "1", "--epochs", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:                     # wait until it trains
+        if line.startswith("epoch 1 | iter 3/"):
+            break
+    process.send_signal(signal.SIGTERM)
+    output, errors = process.communicate(timeout=120)
+    assert process.returncode == 143, errors
+    assert "stopped: saved" in output and "Traceback" not in errors
+    _, meta = checkpoint.load(str(tmp_path / "checkpoint.npz"))
+    assert 3 <= meta["iteration"] < 500

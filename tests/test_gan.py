@@ -151,3 +151,14 @@ def test_simultaneous_updates_find_the_mean():
     swinging (0.06-0.45 across seeds here): only the mean is asserted, within 0.1."""
     after = _train_on_gaussian(small_gan(1, seed=0, lr=0.02, update="simultaneous"), 4000)
     assert abs(after.mean() - 1.0) < 0.1
+
+
+def test_shared_noise_gives_g_the_d_steps_samples():
+    for g_noise, same in (("shared", True), ("fresh", False)):
+        gan = tiny_gan()
+        gan.g_noise = g_noise
+        seen = []
+        forward = gan.G.forward
+        gan.G.forward = lambda z, train=True: seen.append(z) or forward(z, train)
+        gan.train_iteration(iter([real_batch("numpy")]))
+        assert (seen[0] is seen[1]) == same

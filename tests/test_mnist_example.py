@@ -1,43 +1,51 @@
 """examples/mnist_gan.py end to end on the shipped MNIST: its outputs, exact resume, and the
-clear stops (architecture mismatch, NaN, no GPU)."""
+clear stops (bad flags, a folder that holds a run, architecture mismatch, NaN, no GPU)."""
 import csv
-import importlib.util
 import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from examples_helper import load_example
 from tinygan import backend, checkpoint
-
-EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
-
-
-def load_example(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 mnist_gan = load_example("mnist_gan")
 
 
 def run(out, *flags):
+    """Runs the example with small batches; returns the checkpoint it wrote."""
     mnist_gan.main(["--out", str(out), "--log-every", "2", "--batch-size", "50", *flags])
     return checkpoint.load(os.path.join(out, "checkpoint.npz"))
 
 
-def test_short_run_writes_csv_grids_and_a_loadable_checkpoint(tmp_path):
+def fails(capsys, status, *argv):
+    """Runs the example expecting exit ``status``; returns the one line it printed on stderr."""
+    with pytest.raises(SystemExit) as stop:
+        mnist_gan.main([str(a) for a in argv])
+    assert stop.value.code == status
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    return lines[0]
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_short_run_writes_csv_grids_gif_and_a_loadable_checkpoint(tmp_path):
     arrays, meta = run(tmp_path, "--max-iters", "3")
-    with open(tmp_path / "metrics.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert list(rows[0]) == mnist_gan.CSV_COLUMNS and rows[0]["iteration"] == "3"
-    assert 0 < float(rows[0]["d_real"]) < 1 and float(rows[0]["lr"]) < 0.1
+    rows = read_csv(tmp_path / "metrics.csv")
+    assert list(rows[0])[:6] == ["epoch", "iteration", *mnist_gan.STATS]
+    assert rows[0]["iteration"] == "3" and 0 < float(rows[0]["mean_D_x"]) < 1 and float(rows[0]["lr"]) < 0.1
+    assert 1 <= int(rows[0]["classes"]) <= 10 and float(rows[0]["frechet"]) > 0
     grid = Image.open(tmp_path / "samples" / "epoch_001.png")
     assert grid.size == (2 * (10 * 29 + 1),) * 2               # 10 × 10 samples of 28 px, 2× scale
-    assert Image.open(tmp_path / "samples_nearest.png").size[0] > 0
-    assert meta["iteration"] == 3 and meta["epoch"] == 0 and meta["options"]["batch_size"] == 50
+    assert Image.open(tmp_path / "samples_nearest.png").size == (2 * (5 * 63 + 6), 2 * (6 * 34 + 6))
+    assert Image.open(tmp_path / "samples.gif").format == "GIF"
+    assert meta["iteration"] == 3 and meta["epoch"] == 0 and meta["config"]["batch_size"] == 50
+    assert meta["data"]["fingerprint"] == mnist_gan.data.MNIST_FINGERPRINT
     assert arrays["G/4.W"].shape == (1200, 784) and arrays["D/1.W"].shape == (784, 1200)
 
 
@@ -49,40 +57,72 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path):
     assert meta["iteration"] == 7 and straight.keys() == resumed.keys()
     for name in straight:
         np.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
+    rows = [read_csv(tmp_path / name / "metrics.csv") for name in ("straight", "split")]
+    assert [r["iteration"] for r in rows[1]] == ["7"]          # the part-epoch row was replaced
+    assert rows[1][0]["disc_loss"] == rows[0][0]["disc_loss"]   # with the same means
 
 
-def test_a_checkpoint_of_another_architecture_is_refused(tmp_path):
+def test_a_folder_that_holds_a_run_is_refused_unless_told(tmp_path, capsys):
+    run(tmp_path, "--max-iters", "1")
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    line = fails(capsys, 2, "--out", tmp_path, "--max-iters", "1")
+    assert "already holds a run" in line and "--resume" in line and "--overwrite" in line
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before
+    run(tmp_path, "--max-iters", "2", "--overwrite")
+    assert [r["iteration"] for r in read_csv(tmp_path / "metrics.csv")] == ["2"]
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--batch-size", "0"], "--batch-size"),
+    (["--k", "0"], "--k"),
+    (["--epochs", "-1"], "--epochs"),
+    (["--max-iters", "0"], "--max-iters"),
+    (["--set", "d_keep_input=1.5"], "--set d_keep_input"),
+    (["--set", "d_pieces=0"], "--set d_pieces"),
+    (["--set", "d_range=0.05"], "--set d_range=0.05"),
+    (["--k", "1000"], "--k 1000"),
+])
+def test_bad_flags_are_one_line_errors_that_name_the_flag(flags, named, tmp_path, capsys):
+    line = fails(capsys, 2, "--out", tmp_path / "run", *flags)
+    assert named in line
+    assert not os.path.exists(tmp_path / "run")                # nothing written
+
+
+def test_out_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert "is a file" in fails(capsys, 2, "--out", tmp_path / "file" / "run")
+
+
+def test_a_checkpoint_of_another_architecture_is_refused(tmp_path, capsys):
     arrays, meta = run(tmp_path, "--max-iters", "1")
     arrays["D/1.W"] = np.zeros((784, 600), np.float32)       # a narrower D
-    bad = str(tmp_path / "other.npz")
-    checkpoint.save(bad, arrays, meta)
-    with pytest.raises(SystemExit, match=r"cannot resume from .*other.npz: the checkpoint's discriminator "
-                                         r"does not match this model: 1.W has shape \(784, 600\), the model needs \(784, 1200\)"):
-        run(tmp_path, "--resume", bad, "--max-iters", "2")
+    bad = tmp_path / "other.npz"
+    checkpoint.save(str(bad), arrays, meta)
+    line = fails(capsys, 1, "--resume", bad, "--epochs", "2")
+    assert "other.npz: the checkpoint's discriminator does not match this model: " \
+           "1.W has shape (784, 600), the model needs (784, 1200)" in line
 
 
-def test_nan_stops_training_and_names_the_iteration(tmp_path):
+def test_non_finite_weights_are_refused_by_name(tmp_path, capsys):
     arrays, meta = run(tmp_path, "--max-iters", "2")
-    arrays["G/0.W"][:] = np.nan
-    poisoned = str(tmp_path / "poisoned.npz")
-    checkpoint.save(poisoned, arrays, meta)
-    with pytest.raises(SystemExit, match=r"non-finite loss at iteration 3 .*training stopped; "
-                                         r"the last good checkpoint is .*checkpoint.npz"):
-        run(tmp_path, "--resume", poisoned, "--max-iters", "6")
-    _, kept = checkpoint.load(str(tmp_path / "checkpoint.npz"))
-    assert kept["iteration"] == 2                               # the good one was not overwritten
+    arrays["G/0.W"][0, 0] = np.nan
+    checkpoint.save(str(tmp_path / "poisoned.npz"), arrays, meta)
+    assert "poisoned.npz: parameter G/0.W holds NaN" in fails(capsys, 1, "--resume", tmp_path / "poisoned.npz")
 
 
-def test_missing_gpu_is_a_clear_error(tmp_path):
+def test_nan_stops_training_and_names_the_iteration(tmp_path, capsys):
+    line = fails(capsys, 1, "--out", tmp_path, "--batch-size", "50", "--log-every", "1", "--set", "lr=1e30")
+    assert "non-finite statistics at iteration" in line and "training stopped" in line
+
+
+def test_missing_gpu_is_a_clear_error(tmp_path, capsys):
     if backend.gpu_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(SystemExit, match="pip install cupy-cuda12x"):
-        run(tmp_path, "--device", "cupy")
+    assert "pip install cupy-cuda12x" in fails(capsys, 1, "--out", tmp_path, "--device", "cupy")
 
 
-def test_bad_data_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no train-images-idx3-ubyte"):
-        run(tmp_path, "--data", str(tmp_path))
+def test_bad_data_folder_is_a_clear_error(tmp_path, capsys):
+    assert "no train-images-idx3-ubyte" in fails(capsys, 1, "--out", tmp_path / "run", "--data", tmp_path)
 
 
 def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
@@ -95,9 +135,9 @@ def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
     assert checkpoint.load(tmp_path / kept[0])[1]["epoch"] == 2
 
 
-def test_set_changes_one_of_the_papers_numbers_and_names_a_bad_one():
-    config = mnist_gan.config_from_args(mnist_gan.parse_args(["--set", "d_irange=0.05", "--set", "d_keep_hidden=1"]))
-    assert config.d_irange == 0.05 and config.d_keep_hidden == 1.0 and config.g_irange == 0.05
-    for bad in ("d_range=0.05", "d_units=many", "d_irange"):
-        with pytest.raises(ValueError, match=f"--set {bad}: expected NAME=VALUE"):
-            mnist_gan.config_from_args(mnist_gan.parse_args(["--set", bad]))
+def test_flags_and_set_make_one_configuration():
+    config = mnist_gan.config_from_args(mnist_gan.parse_args(
+        ["--set", "d_irange=0.05", "--set", "d_keep_hidden=1", "--k", "2", "--batch-size", "64"]))
+    assert (config.d_irange, config.d_keep_hidden, config.k, config.batch_size) == (0.05, 1.0, 2, 64)
+    paper = mnist_gan.config_from_args(mnist_gan.parse_args(["--preset", "paper"]))
+    assert paper == mnist_gan.PRESETS["paper"]

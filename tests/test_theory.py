@@ -1,11 +1,9 @@
 """The paper's theory (§4), checked numerically with tinygan's own layers, losses and optimiser:
 Proposition 1 (the optimal D), Theorem 1 (C(G) = −log 4 + 2·JSD), and the bilinear game."""
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
+from examples_helper import load_example
 from tinygan import metrics
 from tinygan.layers import Linear
 from tinygan.losses import bce_with_logits, sigmoid
@@ -77,16 +75,8 @@ def test_jensen_shannon_closed_forms():
     assert metrics.jensen_shannon(P_DATA, P_DATA) == 0.0
 
 
-def _bilinear():
-    path = os.path.join(os.path.dirname(__file__), "..", "examples", "bilinear_game.py")
-    spec = importlib.util.spec_from_file_location("bilinear_game", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_simultaneous_play_on_ab_spirals_out_and_alternating_play_circles():
-    play, eta, steps = _bilinear().play, 0.1, 1000
+    play, eta, steps = load_example("bilinear_game").play, 0.1, 1000
     radius = np.hypot(*play(1.0, 0.0, eta, steps, simultaneous=True).T)
     np.testing.assert_allclose(radius, (1 + eta ** 2) ** (np.arange(steps + 1) / 2), rtol=1e-9)
     radius = np.hypot(*play(1.0, 0.0, eta, steps, simultaneous=False).T)

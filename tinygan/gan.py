@@ -19,6 +19,7 @@ from . import backend
 from .losses import GENERATOR_LOSSES, bce_with_logits, sigmoid
 
 UPDATES = ("alternating", "simultaneous")
+G_NOISE = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) or the D step's z
 
 
 class GAN:
@@ -32,7 +33,7 @@ class GAN:
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, noise_dim, rng,
                  noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
-                 update="alternating"):
+                 update="alternating", g_noise="fresh"):
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator loss {generator_loss!r}: expected one of "
                              f"{sorted(GENERATOR_LOSSES)}")
@@ -44,7 +45,9 @@ class GAN:
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.noise_dim, self.noise_range, self.k = noise_dim, noise_range, k
         self.generator_loss_name, self.generator_loss = generator_loss, GENERATOR_LOSSES[generator_loss]
-        self.update = update
+        if g_noise not in G_NOISE:
+            raise ValueError(f"g_noise {g_noise!r}: expected one of {G_NOISE}")
+        self.update, self.g_noise, self._last_z = update, g_noise, None
         _, params, _, key = next(generator.parameters())
         self.dtype = params[key].dtype      # float32 for training, float64 in the tests
         self.set_rng(rng)
@@ -70,7 +73,7 @@ class GAN:
         """
         xp = backend.array_module(x)
         m = len(x)
-        z = self.sample_noise(m)                                    # line 3: m noise samples
+        z = self._last_z = self.sample_noise(m)                     # line 3: m noise samples
         x_fake = self.G.forward(z)
         logits = self.D.forward(xp.concatenate([x, x_fake]))        # line 4: x is the data minibatch
         d_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
@@ -85,7 +88,7 @@ class GAN:
         The gradient flows through D to its input only: D's parameters, gradients and velocities
         are left exactly as they were. Returns G's loss as a 0-d device array.
         """
-        z = self.sample_noise(m)                                    # line 7: m noise samples
+        z = self._last_z if self.g_noise == "shared" else self.sample_noise(m)   # line 7
         logits = self.D.forward(self.G.forward(z))
         g_loss, d_logits = self.generator_loss(logits)              # line 8: descend G's cost
         d_x_fake = self.D.backward(d_logits, param_grads=False)

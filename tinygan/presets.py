@@ -1,19 +1,24 @@
-"""The paper's MNIST GAN, number for number from its released code (goodfeli/adversarial,
-mnist.yaml): the networks, their initialisation, and the optimiser schedules."""
-from dataclasses import asdict, dataclass
+"""The MNIST GAN of the paper's released code (goodfeli/adversarial, mnist.yaml), number for
+number, as a configuration; the networks, optimisers and schedules it describes; and the
+checkpoints of a run of it, written and read in one place."""
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
 from . import backend, checkpoint
-from .gan import GAN
+from .gan import G_NOISE, GAN, UPDATES
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
+from .losses import GENERATOR_LOSSES
 from .network import Sequential
 from .optim import MomentumSGD, exponential_decay, linear_ramp
 
 
 @dataclass(frozen=True)
-class PaperConfig:
-    """Every number of mnist.yaml. Epoch counts are completed epochs."""
+class Config:
+    """Every number of a run: the networks, the optimisers' schedules and Algorithm 1's options.
+
+    The defaults are mnist.yaml's (``PRESETS["paper"]``). Epoch counts are completed epochs.
+    """
     noise_dim: int = 100
     noise_range: float = float(np.sqrt(3))   # z ~ U(−√3, √3)^100, unit variance
     g_hidden: int = 1200                     # G: ReLU 1200 → ReLU 1200 → Sigmoid 784
@@ -25,15 +30,63 @@ class PaperConfig:
     d_keep_hidden: float = 0.5               # ... and on D's hidden units
     batch_size: int = 100
     lr: float = 0.1
+    d_lr_scale: float = 1.0                  # D's lr = lr × d_lr_scale
+    g_lr_scale: float = 1.0                  # G's lr = lr × g_lr_scale
     lr_decay: float = 1.000004               # lr ÷ 1.000004 after every update
     min_lr: float = 1e-6
     momentum_start: float = 0.5              # 0.5 → 0.7, linearly over epochs 1–250
     momentum_end: float = 0.7
     momentum_start_epoch: int = 1
     momentum_end_epoch: int = 250
+    k: int = 1                               # D steps per G step (Algorithm 1, line 2)
+    generator_loss: str = "non-saturating"   # −log D(G(z)), the paper's §3
+    update: str = "alternating"              # Algorithm 1; "simultaneous": the released code
+    g_noise: str = "fresh"                   # G's step draws a fresh z (Algorithm 1, line 7)
+    seed: int = 0                            # weights, noise, dropout masks and data order
+
+    def __post_init__(self):
+        for name in ("noise_dim", "g_hidden", "d_units", "d_pieces", "batch_size", "k"):
+            _require(name, getattr(self, name) >= 1, "a whole number ≥ 1")
+        for name in ("noise_range", "g_irange", "d_irange", "lr", "d_lr_scale", "g_lr_scale", "min_lr"):
+            _require(name, getattr(self, name) > 0, "a number > 0")
+        for name in ("d_keep_input", "d_keep_hidden"):
+            _require(name, 0 < getattr(self, name) <= 1, "a keep probability in (0, 1]")
+        _require("lr_decay", self.lr_decay >= 1, "a number ≥ 1 (lr is divided by it)")
+        for name in ("momentum_start", "momentum_end"):
+            _require(name, 0 <= getattr(self, name) < 1, "a momentum in [0, 1)")
+        _require("momentum_end_epoch", self.momentum_end_epoch > self.momentum_start_epoch >= 0,
+                 "an epoch after momentum_start_epoch ≥ 0")
+        _require("generator_loss", self.generator_loss in GENERATOR_LOSSES, f"one of {sorted(GENERATOR_LOSSES)}")
+        _require("update", self.update in UPDATES, f"one of {UPDATES}")
+        _require("g_noise", self.g_noise in G_NOISE, f"one of {G_NOISE}")
+        _require("k", self.update == "alternating" or self.k == 1, "1 with simultaneous updates")
 
     def to_dict(self):
         return asdict(self)
+
+    @classmethod
+    def field_types(cls):
+        """{field name: its type (int, float or str)}, for parsing NAME=VALUE settings."""
+        return {field.name: field.type for field in fields(cls)}
+
+
+class ConfigError(ValueError):
+    """A configuration value out of range; ``name`` is the field, ``expected`` what it must be."""
+
+    def __init__(self, name, expected):
+        super().__init__(f"{name}: expected {expected}")
+        self.name, self.expected = name, expected
+
+
+def _require(name, holds, expected):
+    if not holds:
+        raise ConfigError(name, expected)
+
+
+PRESETS = {
+    "paper": Config(),
+}
+PRESETS["default"] = PRESETS["paper"]
 
 
 def paper_generator(config, n_pixels, output_bias, rng):
@@ -55,31 +108,70 @@ def paper_discriminator(config, n_pixels, rng):
                       Dropout(config.d_keep_hidden), Linear(units, 1, init, rng))
 
 
-def paper_gan(train_images, seed, device="numpy", config=PaperConfig(), **gan_options):
-    """The paper's GAN for ``train_images`` ((N, D) uint8), initialised from ``seed`` on the host
-    and moved to ``device``. gan_options: k, generator_loss, update (see ``GAN``)."""
-    init_rng = np.random.default_rng(seed)
-    n_pixels = train_images.shape[1]
-    pixel_means = backend.to_host(train_images.mean(axis=0, dtype=np.float64)) / 255  # uint8 in
+def pixel_means_of(train_images):
+    """(n_pixels,) float64 host array: the mean of each pixel of (N, n_pixels) uint8 images, in [0, 1]."""
+    return backend.to_host(train_images.mean(axis=0, dtype=np.float64)) / 255
+
+
+def paper_gan(config, pixel_means, device="numpy"):
+    """The GAN that ``config`` describes for images with these ``pixel_means`` ((n_pixels,) in
+    [0, 1], see ``pixel_means_of``): weights drawn on the host from config.seed and moved to
+    ``device``; noise and dropout masks drawn on the device from config.seed + 1."""
+    init_rng = np.random.default_rng(config.seed)
+    n_pixels = len(pixel_means)
     output_bias = sigmoid_bias_from_means(pixel_means)
     generator = paper_generator(config, n_pixels, output_bias, init_rng).to(device)
     discriminator = paper_discriminator(config, n_pixels, init_rng).to(device)
     return GAN(generator, discriminator,
                MomentumSGD(generator, config.lr, config.momentum_start),
                MomentumSGD(discriminator, config.lr, config.momentum_start),
-               config.noise_dim, backend.default_rng(seed + 1, device),
-               noise_range=config.noise_range, **gan_options)
+               config.noise_dim, backend.default_rng(config.seed + 1, device),
+               noise_range=config.noise_range, k=config.k, generator_loss=config.generator_loss,
+               update=config.update, g_noise=config.g_noise)
 
 
 def apply_paper_schedule(gan, config, iteration, epoch):
     """Sets both optimisers' lr for ``iteration`` updates done and momentum for ``epoch``
-    epochs done. One update = one iteration of Algorithm 1 (one SGD step in the paper's code)."""
+    epochs done. One update = one iteration of Algorithm 1 (one SGD step in the paper's code).
+    Returns (lr, momentum) before the per-network lr scales."""
     lr = exponential_decay(config.lr, config.lr_decay, config.min_lr, iteration)
     momentum = linear_ramp(config.momentum_start, config.momentum_end,
                            config.momentum_start_epoch, config.momentum_end_epoch, epoch)
-    for optimizer in (gan.g_optimizer, gan.d_optimizer):
-        optimizer.lr, optimizer.momentum = lr, momentum
+    for optimizer, scale in ((gan.g_optimizer, config.g_lr_scale), (gan.d_optimizer, config.d_lr_scale)):
+        optimizer.lr, optimizer.momentum = lr * scale, momentum
     return lr, momentum
+
+
+def save_gan(path, gan, config, iteration, epoch, **provenance):
+    """Writes a checkpoint of a run: both networks and optimisers, the configuration, the
+    progress (iteration, epoch), the noise generator's state and any ``provenance`` entries."""
+    _, params, _, key = list(gan.G.parameters())[-1]
+    meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
+            "n_pixels": int(params[key].shape[-1]), "rng": backend.rng_state(gan.rng), **provenance}
+    checkpoint.save(path, gan.state_dict(), meta)
+
+
+def load_gan(path, device="numpy"):
+    """(gan, config, meta) from a checkpoint written by ``save_gan``, on ``device``, with its
+    noise generator restored. Raises CheckpointError naming the file for anything that does
+    not fit: metadata that is missing or invalid, or arrays of another model."""
+    arrays, meta = checkpoint.load(path)
+    try:
+        config = Config(**meta["config"])
+        progress = (int(meta["iteration"]), int(meta["epoch"]))
+        pixel_means = np.full(int(meta["n_pixels"]), 0.5)     # replaced by the saved weights
+    except (KeyError, TypeError, ValueError) as error:
+        raise checkpoint.CheckpointError(f"{path}: metadata is incomplete or invalid ({error!r})") from None
+    for name, array in arrays.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise checkpoint.CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
+    gan = paper_gan(config, pixel_means, device)
+    try:
+        gan.load_state_dict(arrays)
+    except ValueError as error:
+        raise checkpoint.CheckpointError(f"{path}: {error}") from None
+    gan.set_rng(backend.restore_rng(meta.get("rng"), device, [config.seed, progress[0]]))
+    return gan, config, meta
 
 
 def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, noise_range=np.sqrt(3),
@@ -97,16 +189,3 @@ def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, n
     return GAN(generator, discriminator, MomentumSGD(generator, lr, momentum),
                MomentumSGD(discriminator, lr, momentum), noise_dim, np.random.default_rng(seed + 1),
                noise_range=noise_range, **gan_options)
-
-
-def load_paper_gan(path, train_images, device="numpy"):
-    """(gan, meta) from a checkpoint of the paper's preset written by examples/mnist_gan.py.
-    Raises CheckpointError for an unreadable file and ValueError, naming the file, when its
-    arrays do not fit the configuration it records."""
-    arrays, meta = checkpoint.load(path)
-    gan = paper_gan(train_images, 0, device, PaperConfig(**meta["config"]))
-    try:
-        gan.load_state_dict(arrays)
-    except ValueError as error:
-        raise checkpoint.CheckpointError(f"{path}: {error}") from None
-    return gan, meta

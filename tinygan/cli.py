@@ -1,0 +1,58 @@
+"""What every command-line program of tinygan shares: one-line errors and clean stops.
+
+A bad flag ends with ``error: …`` on one line and exit status 2; a problem found while running
+(a missing file, a corrupt checkpoint) with ``error: …`` and status 1. SIGINT (Ctrl-C) and
+SIGTERM (what ``timeout`` and job schedulers send) set a flag that the training loop reads
+between iterations, so a run saves before it stops and then exits with 130 or 143.
+"""
+import argparse
+import signal
+import sys
+
+USAGE_ERROR, RUNTIME_ERROR = 2, 1
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, with its error printed as one line ``error: …`` (exit status 2)."""
+
+    def __init__(self, doc, **kwargs):
+        super().__init__(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+    def error(self, message):
+        fail(message, USAGE_ERROR)
+
+
+def fail(message, status=RUNTIME_ERROR):
+    """Ends the program with the one line ``error: message`` and ``status``."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def positive_int(text):
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
+    return value
+
+
+class StopSignals:
+    """Within ``with``, SIGINT and SIGTERM set ``requested`` (and ``exit_status``: 128 + the
+    signal's number) instead of ending the program mid-iteration."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self):
+        self.requested, self.exit_status = False, 0
+        self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum, frame):
+        self.requested, self.exit_status = True, 128 + signum
