@@ -60,25 +60,25 @@ def main(argv=None):
     def alternating():
         with torch.no_grad():
             fake = G(noise())
-        d_loss = F.binary_cross_entropy_with_logits(D(torch.cat([x, fake])), targets)
+        disc_loss = F.binary_cross_entropy_with_logits(D(torch.cat([x, fake])), targets)
         opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
+        disc_loss.backward()
         opt_d.step()
         D.requires_grad_(False)                    # G's step: no gradients for D's weights
-        g_loss = F.binary_cross_entropy_with_logits(D(G(noise())), targets[:m])
+        gen_loss = F.binary_cross_entropy_with_logits(D(G(noise())), targets[:m])
         opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        gen_loss.backward()
         opt_g.step()
         D.requires_grad_(True)
 
     def simultaneous():
         logits = D(torch.cat([x, G(noise())]))
-        d_loss = F.binary_cross_entropy_with_logits(logits, targets)
-        g_loss = F.binary_cross_entropy_with_logits(logits[m:], targets[:m])
+        disc_loss = F.binary_cross_entropy_with_logits(logits, targets)
+        gen_loss = F.binary_cross_entropy_with_logits(logits[m:], targets[:m])
         opt_d.zero_grad(set_to_none=True)
         opt_g.zero_grad(set_to_none=True)
-        d_loss.backward(inputs=list(D.parameters()), retain_graph=True)
-        g_loss.backward(inputs=list(G.parameters()))
+        disc_loss.backward(inputs=list(D.parameters()), retain_graph=True)
+        gen_loss.backward(inputs=list(G.parameters()))
         opt_d.step()
         opt_g.step()
 

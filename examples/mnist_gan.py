@@ -33,7 +33,7 @@ from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, 
 
 STATS = ["disc_loss", "gen_loss", "mean_D_x", "mean_D_G_z"]   # GAN.train_iteration's order
 FLAGS = {"batch_size": "--batch-size", "k": "--k", "generator_loss": "--loss", "update": "--update",
-         "g_noise": "--g-noise", "seed": "--seed"}         # flags that set a field of the Config
+         "G_noise": "--g-noise", "seed": "--seed"}         # flags that set a field of the Config
 N_FIXED, N_QUALITY = 100, 2000                            # samples in each grid / each quality row
 COLLAPSE_AFTER_EPOCH, COLLAPSE_SHARE, COLLAPSE_D_FAKE = 2, 0.5, 0.01   # what "looks collapsed" means
 
@@ -53,7 +53,7 @@ def parse_args(argv=None):
                         help="G's step draws a fresh z (Algorithm 1, presets) or reuses the D step's")
     parser.add_argument("--seed", type=int, help="seeds the weights, noise, dropout and data order (default 0)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="change any field of tinygan.presets.Config, e.g. --set d_irange=0.05")
+                        help="change any field of tinygan.presets.Config, e.g. --set D_irange=0.05")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy", help="numpy (CPU) or cupy (GPU)")
     parser.add_argument("--data", default=data.SHIPPED_MNIST, help="a folder with the four MNIST-format IDX files")
     parser.add_argument("--out", help="output folder (default runs/mnist, or the resumed checkpoint's folder)")
@@ -253,11 +253,11 @@ def end_epoch(run, iteration, epoch, lr, momentum, whole=True):
 
 def warn_if_collapsed(run, row):
     """Prints one warning, the first epoch after the second that looks collapsed."""
-    top, d_fake = row["top_share"], row["mean_D_G_z"]
-    collapsed = d_fake < COLLAPSE_D_FAKE or (top != "" and top > COLLAPSE_SHARE)
+    top, mean_D_G_z = row["top_share"], row["mean_D_G_z"]
+    collapsed = mean_D_G_z < COLLAPSE_D_FAKE or (top != "" and top > COLLAPSE_SHARE)
     if collapsed and row["epoch"] > COLLAPSE_AFTER_EPOCH and not run.warned:
         run.warned = True
-        print(f"warning: epoch {row['epoch']} looks collapsed: mean D(G(z)) {d_fake:.4f}, largest class share "
+        print(f"warning: epoch {row['epoch']} looks collapsed: mean D(G(z)) {mean_D_G_z:.4f}, largest class share "
               f"{top or 'n/a'} (a run that trains keeps D(G(z)) above {COLLAPSE_D_FAKE} and no class above "
               f"{COLLAPSE_SHARE:.0%}). Such runs rarely recover: restart with another --seed, or with the "
               "default preset.", flush=True)

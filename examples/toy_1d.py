@@ -32,8 +32,8 @@ def snapshot(gan, xs, n_samples=50000):
     samples = gan.G.forward(gan.sample_noise(n_samples), train=False)[:, 0]
     step = xs[1] - xs[0]
     counts, _ = np.histogram(samples, bins=len(xs), range=(xs[0] - step / 2, xs[-1] + step / 2))
-    d_of_x = sigmoid(gan.D.forward(xs[:, None].astype(np.float32), train=False))[:, 0]
-    return counts / (n_samples * step), d_of_x
+    D_of_x = sigmoid(gan.D.forward(xs[:, None].astype(np.float32), train=False))[:, 0]
+    return counts / (n_samples * step), D_of_x
 
 
 def main(argv=None):
@@ -52,13 +52,13 @@ def main(argv=None):
         for _ in range(stage - done):
             gan.train_iteration(batches)
         done = stage
-        p_g, d_of_x = snapshot(gan, xs)
+        p_g, D_of_x = snapshot(gan, xs)
         curves = [(xs, p_data, "black", "dotted", "p_data"), (xs, p_g, "green", "solid", "p_g"),
-                  (xs, d_of_x, "blue", "dashed", "D(x)")]
+                  (xs, D_of_x, "blue", "dashed", "D(x)")]
         panels.append(images.plot_panel(curves, X_RANGE, (0, 1.6), f"({label}) iteration {stage}"))
         central = np.abs(xs - DATA_MEAN) < 2 * DATA_STD
         print(f"({label}) iteration {stage}: max |D(x) - 1/2| within 2 std of the data mean = "
-              f"{np.abs(d_of_x[central] - 0.5).max():.3f}")
+              f"{np.abs(D_of_x[central] - 0.5).max():.3f}")
     images.save_panels(panels, args.out)
     print(f"wrote {args.out}")
 

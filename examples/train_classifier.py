@@ -38,7 +38,7 @@ def train(splits, epochs, lr, momentum, lr_decay, batch_size, seed, device):
         optimizer.lr = lr * lr_decay ** epoch
         for x, y in batches.epoch(epoch):
             _, d_logits = softmax_cross_entropy(network.forward(x), y)
-            network.backward(d_logits, input_grad=False)
+            network.backward(d_logits)
             optimizer.step()
         valid = accuracy(model, *(backend.to_device(a, device) for a in splits["valid"]))
         history.append(valid)

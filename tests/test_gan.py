@@ -5,7 +5,8 @@ import copy
 import numpy as np
 import pytest
 
-from tinygan import backend
+from conftest import GRAD_TOL
+from tinygan import backend, gradcheck
 from tinygan.gan import GAN
 from tinygan.layers import Linear, Maxout, ReLU, Sigmoid
 from tinygan.losses import bce_with_logits, non_saturating_generator_loss
@@ -56,11 +57,11 @@ def test_generator_step_leaves_d_bit_identical(device):
     gan = tiny_gan(device)
     gan.discriminator_step(real_batch(device))            # D now has grads and velocities
     before = (copy.deepcopy(gan.D.state_dict()), grads_of(gan.D),
-              {n: backend.to_host(v).copy() for n, v in gan.d_optimizer.velocities.items()})
+              {n: backend.to_host(v).copy() for n, v in gan.D_optimizer.velocities.items()})
     g_before = gan.G.state_dict()
     gan.generator_step(6)
     after = (gan.D.state_dict(), grads_of(gan.D),
-             {n: backend.to_host(v) for n, v in gan.d_optimizer.velocities.items()})
+             {n: backend.to_host(v) for n, v in gan.D_optimizer.velocities.items()})
     for old, new in zip(before, after):
         assert old.keys() == new.keys()
         for name in old:
@@ -75,28 +76,31 @@ def test_generator_step_gradient_matches_the_chain_rule(device):
     z = reference.sample_noise(5)
     logits = reference.D.forward(reference.G.forward(z))
     _, d_logits = non_saturating_generator_loss(logits)
-    reference.G.backward(reference.D.backward(d_logits))
+    reference.G.backward(reference.D.backward_input(d_logits))
     for name, grad in grads_of(gan.G).items():
         np.testing.assert_allclose(grad, grads_of(reference.G)[name], rtol=1e-12, atol=1e-15)
 
 
-def test_simultaneous_step_uses_one_forward_for_both_players(device):
-    gan, x = tiny_gan(device, update="simultaneous"), real_batch(device)
+def test_simultaneous_step_gradients_match_finite_differences():
+    """Both players' gradients from the one shared forward pass against float64 central
+    differences of each player's own cost, the other player held fixed: D's BCE over the 2m
+    rows, and G's non-saturating cost through D."""
+    gan, x = tiny_gan(update="simultaneous"), real_batch("numpy")
+    gan.G_optimizer.lr = gan.D_optimizer.lr = 0.0          # take the gradients, move nothing
     reference = copy.deepcopy(gan)
     gan.simultaneous_step(x)
-    xp = backend.array_module(x)
-    m = len(x)
-    x_fake = reference.G.forward(reference.sample_noise(m))
-    logits = reference.D.forward(xp.concatenate([x, x_fake]))
-    targets = xp.concatenate([xp.ones((m, 1)), xp.zeros((m, 1))])
-    reference.D.backward(bce_with_logits(logits, targets)[1], keep_cache=True)
-    expected_d = grads_of(reference.D)
-    _, d_fake = non_saturating_generator_loss(logits[m:])
-    d_input = reference.D.backward(xp.concatenate([xp.zeros_like(d_fake), d_fake]), param_grads=False)
-    reference.G.backward(d_input[m:])
-    for net, expected in ((gan.D, expected_d), (gan.G, grads_of(reference.G))):
-        for name, grad in grads_of(net).items():
-            np.testing.assert_allclose(grad, expected[name], rtol=1e-12, atol=1e-15)
+    z, m = reference.sample_noise(len(x)), len(x)
+    targets = np.concatenate([np.ones((m, 1)), np.zeros((m, 1))])
+
+    def logits():
+        return reference.D.forward(np.concatenate([x, reference.G.forward(z)]))
+    costs = {"D": lambda: float(bce_with_logits(logits(), targets)[0]),
+             "G": lambda: float(non_saturating_generator_loss(logits()[m:])[0])}
+    for player in ("D", "G"):
+        mine, theirs = getattr(gan, player), getattr(reference, player)
+        for (name, _, grads, key), (_, params, _, _) in zip(mine.parameters(), theirs.parameters()):
+            numeric = gradcheck.numeric_gradient(costs[player], params[key])
+            assert gradcheck.relative_error(grads[key], numeric) < GRAD_TOL, f"{player} {name}"
 
 
 def test_k_discriminator_steps_draw_k_fresh_minibatches():
@@ -108,7 +112,7 @@ def test_k_discriminator_steps_draw_k_fresh_minibatches():
             drawn.append(1)
             yield real_batch("numpy")
     stats = gan.train_iteration(batches())
-    assert len(drawn) == 3 and gan.d_optimizer.steps == 3 and gan.g_optimizer.steps == 1
+    assert len(drawn) == 3 and gan.D_optimizer.steps == 3 and gan.G_optimizer.steps == 1
     assert stats.shape == (4,)
 
 
@@ -154,9 +158,9 @@ def test_simultaneous_updates_find_the_mean():
 
 
 def test_shared_noise_gives_g_the_d_steps_samples():
-    for g_noise, same in (("shared", True), ("fresh", False)):
+    for G_noise, same in (("shared", True), ("fresh", False)):
         gan = tiny_gan()
-        gan.g_noise = g_noise
+        gan.G_noise = G_noise
         seen = []
         forward = gan.G.forward
         gan.G.forward = lambda z, train=True: seen.append(z) or forward(z, train)

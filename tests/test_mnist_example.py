@@ -77,8 +77,8 @@ def test_a_folder_that_holds_a_run_is_refused_unless_told(tmp_path, capsys):
     (["--k", "0"], "--k"),
     (["--epochs", "-1"], "--epochs"),
     (["--max-iters", "0"], "--max-iters"),
-    (["--set", "d_keep_input=1.5"], "--set d_keep_input"),
-    (["--set", "d_pieces=0"], "--set d_pieces"),
+    (["--set", "D_keep_input=1.5"], "--set D_keep_input"),
+    (["--set", "D_pieces=0"], "--set D_pieces"),
     (["--set", "d_range=0.05"], "--set d_range=0.05"),
     (["--k", "1000"], "--k 1000"),
 ])
@@ -137,7 +137,7 @@ def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
 
 def test_flags_and_set_make_one_configuration():
     config = mnist_gan.config_from_args(mnist_gan.parse_args(
-        ["--set", "d_irange=0.05", "--set", "d_keep_hidden=1", "--k", "2", "--batch-size", "64"]))
-    assert (config.d_irange, config.d_keep_hidden, config.k, config.batch_size) == (0.05, 1.0, 2, 64)
+        ["--set", "D_irange=0.05", "--set", "D_keep_hidden=1", "--k", "2", "--batch-size", "64"]))
+    assert (config.D_irange, config.D_keep_hidden, config.k, config.batch_size) == (0.05, 1.0, 2, 64)
     paper = mnist_gan.config_from_args(mnist_gan.parse_args(["--preset", "paper"]))
     assert paper == mnist_gan.PRESETS["paper"]

@@ -33,39 +33,37 @@ def test_gradient_check_through_a_network(make, train, device):
     assert max(errors.values()) < GRAD_TOL, errors
 
 
-def test_input_only_backward_leaves_grads_untouched():
+def test_backward_input_leaves_grads_untouched():
     net = small_generator()
     x = np.random.default_rng(0).standard_normal((2, 3))
     net.forward(x)
     net.backward(np.ones((2, 5)))
     before = {name: grads[key].copy() for name, _, grads, key in net.parameters()}
     net.forward(2 * x)
-    d_x = net.backward(np.ones((2, 5)), param_grads=False)
+    d_x = net.backward_input(np.ones((2, 5)))
     assert d_x.shape == (2, 3)
     for name, _, grads, key in net.parameters():
         np.testing.assert_array_equal(grads[key], before[name])
 
 
-def test_weights_only_backward_matches_a_full_backward_and_returns_none():
+def test_backward_gives_every_layers_full_gradients_and_skips_only_the_unneeded_dx():
     x = np.random.default_rng(0).standard_normal((4, 5))
     d_out = np.random.default_rng(1).standard_normal((4, 1))
-    grads = []
-    for input_grad in (True, False):
+    nets = []
+    for _ in range(2):
         net = small_discriminator()
         net.set_rng(np.random.default_rng(2))             # the same dropout masks both times
         net.forward(x)
-        d_x = net.backward(d_out, input_grad=input_grad)
-        assert (d_x is None) == (not input_grad)
-        grads.append({name: g[key] for name, _, g, key in net.parameters()})
-    for name in grads[0]:
-        np.testing.assert_array_equal(grads[0][name], grads[1][name])
-
-
-def test_weights_only_backward_needs_a_layer_with_parameters():
-    layer = ReLU()
-    layer.forward(np.ones((1, 2)))
-    with pytest.raises(ValueError, match=r"ReLU\(\): input_grad=False"):
-        layer.backward(np.ones((1, 2)), input_grad=False)
+        nets.append(net)
+    skipped = []
+    nets[0].layers[1]._grad_input = lambda *args: skipped.append("dL/d(pixels)")   # the lowest Maxout's
+    assert nets[0].backward(d_out) is None
+    assert skipped == []
+    d = d_out
+    for layer in reversed(nets[1].layers):                # by hand: every layer's full backward
+        d = layer.backward(d)
+    for (name, _, grads, key), (_, _, by_hand, _) in zip(nets[0].parameters(), nets[1].parameters()):
+        np.testing.assert_array_equal(grads[key], by_hand[key], err_msg=name)
 
 
 def test_state_dict_round_trip_keeps_device_and_dtype():

@@ -73,13 +73,13 @@ def test_presets_scale_each_networks_lr():
 
     from tinygan.presets import PRESETS, apply_paper_schedule, small_gan
     gan = small_gan(1)
-    config = replace(PRESETS["paper"], d_lr_scale=0.5, g_lr_scale=2.0)
+    config = replace(PRESETS["paper"], D_lr_scale=0.5, G_lr_scale=2.0)
     lr, momentum = apply_paper_schedule(gan, config, iteration=0, epoch=0)
-    assert (gan.d_optimizer.lr, gan.g_optimizer.lr, momentum) == (0.05, 0.2, 0.5) and lr == 0.1
+    assert (gan.D_optimizer.lr, gan.G_optimizer.lr, momentum) == (0.05, 0.2, 0.5) and lr == 0.1
 
 
 @pytest.mark.parametrize("field, value, expected", [
-    ("d_keep_input", 1.5, "keep probability"), ("d_pieces", 0, "≥ 1"), ("update", "both", "one of"),
+    ("D_keep_input", 1.5, "keep probability"), ("D_pieces", 0, "≥ 1"), ("update", "both", "one of"),
     ("lr_decay", 0.5, "≥ 1"), ("momentum_end", 1.0, r"\[0, 1\)")])
 def test_a_configuration_out_of_range_names_the_field(field, value, expected):
     from dataclasses import replace

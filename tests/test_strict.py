@@ -28,7 +28,7 @@ def test_the_guard_refuses_implicit_conversions_and_counts_host_reads(strict):
 @pytest.mark.parametrize("update", ["alternating", "simultaneous"])
 def test_a_training_iteration_reads_nothing_back_to_the_host(update, strict):
     images = backend.to_device(np.random.default_rng(0).integers(0, 256, (200, 784), dtype=np.uint8), "cupy")
-    config = replace(PRESETS["paper"], update=update, g_hidden=32, d_units=16, batch_size=20)
+    config = replace(PRESETS["paper"], update=update, G_hidden=32, D_units=16, batch_size=20)
     gan = paper_gan(config, np.full(784, 0.2), "cupy")
     batch = images[:20].astype(np.float32) / 255
 

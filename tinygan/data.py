@@ -140,7 +140,7 @@ class Minibatches:
         self.batches_per_epoch = len(images) // batch_size
 
     def epoch(self, epoch, start_batch=0):
-        """Yields (batch_size, D) float32 batches of epoch ``epoch`` from batch ``start_batch``,
+        """Yields (batch_size, n_features) float32 batches of epoch ``epoch`` from batch ``start_batch``,
         or (batch, (batch_size,) labels) pairs when the minibatches have labels."""
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
         order = backend.to_device(order, backend.device_of(self.images))

@@ -19,21 +19,21 @@ from . import backend
 from .losses import GENERATOR_LOSSES, bce_with_logits, sigmoid
 
 UPDATES = ("alternating", "simultaneous")
-G_NOISE = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) or the D step's z
+NOISE_FOR_G = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) or the D step's z
 
 
 class GAN:
     """A generator, a discriminator, their optimisers, and Algorithm 1.
 
-    generator: Sequential mapping z (m, noise_dim) -> x (m, D); discriminator: Sequential
-    mapping x (m, D) -> logits (m, 1); both float32 and on the device of ``rng``, which draws
+    generator: Sequential mapping z (m, noise_dim) -> x (m, n_pixels); discriminator: Sequential
+    mapping x (m, n_pixels) -> logits (m, 1); both float32 and on the device of ``rng``, which draws
     the noise and every dropout mask. The noise prior is U(−noise_range, noise_range)^noise_dim
     (the paper's code: U(−√3, √3), unit variance).
     """
 
-    def __init__(self, generator, discriminator, g_optimizer, d_optimizer, noise_dim, rng,
+    def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
                  noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
-                 update="alternating", g_noise="fresh"):
+                 update="alternating", G_noise="fresh"):
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator loss {generator_loss!r}: expected one of "
                              f"{sorted(GENERATOR_LOSSES)}")
@@ -42,12 +42,12 @@ class GAN:
         if k < 1 or (update == "simultaneous" and k != 1):
             raise ValueError(f"k={k}: expected k ≥ 1 (and k = 1 for simultaneous updates)")
         self.G, self.D = generator, discriminator
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
         self.noise_dim, self.noise_range, self.k = noise_dim, noise_range, k
         self.generator_loss_name, self.generator_loss = generator_loss, GENERATOR_LOSSES[generator_loss]
-        if g_noise not in G_NOISE:
-            raise ValueError(f"g_noise {g_noise!r}: expected one of {G_NOISE}")
-        self.update, self.g_noise, self._last_z = update, g_noise, None
+        if G_noise not in NOISE_FOR_G:
+            raise ValueError(f"G_noise {G_noise!r}: expected one of {NOISE_FOR_G}")
+        self.update, self.G_noise, self._last_z = update, G_noise, None
         _, params, _, key = next(generator.parameters())
         self.dtype = params[key].dtype      # float32 for training, float64 in the tests
         self.set_rng(rng)
@@ -64,7 +64,7 @@ class GAN:
         return (2 * u - 1) * self.dtype.type(self.noise_range)
 
     def discriminator_step(self, x):
-        """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, D) float32.
+        """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, n_pixels) float32.
 
         Real and fake rows go through D as one batch of 2m, so one forward and one backward
         serve both halves. The mean BCE over 2m rows is ½[BCE(D(x), 1) + BCE(D(G(z)), 0)],
@@ -76,11 +76,11 @@ class GAN:
         z = self._last_z = self.sample_noise(m)                     # line 3: m noise samples
         x_fake = self.G.forward(z)
         logits = self.D.forward(xp.concatenate([x, x_fake]))        # line 4: x is the data minibatch
-        d_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
-        self.D.backward(d_logits, input_grad=False)                 # line 5: ascend V = descend BCE
-        self.d_optimizer.step()
-        d_of_x = sigmoid(logits)
-        return d_loss, d_of_x[:m].mean(), d_of_x[m:].mean()
+        disc_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
+        self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
+        self.D_optimizer.step()
+        D_of_x = sigmoid(logits)
+        return disc_loss, D_of_x[:m].mean(), D_of_x[m:].mean()
 
     def generator_step(self, m):
         """One G update (Algorithm 1, lines 7-8) with a fresh noise minibatch of size m.
@@ -88,13 +88,12 @@ class GAN:
         The gradient flows through D to its input only: D's parameters, gradients and velocities
         are left exactly as they were. Returns G's loss as a 0-d device array.
         """
-        z = self._last_z if self.g_noise == "shared" else self.sample_noise(m)   # line 7
+        z = self._last_z if self.G_noise == "shared" else self.sample_noise(m)   # line 7
         logits = self.D.forward(self.G.forward(z))
-        g_loss, d_logits = self.generator_loss(logits)              # line 8: descend G's cost
-        d_x_fake = self.D.backward(d_logits, param_grads=False)
-        self.G.backward(d_x_fake, input_grad=False)
-        self.g_optimizer.step()
-        return g_loss
+        gen_loss, d_logits = self.generator_loss(logits)              # line 8: descend G's cost
+        self.G.backward(self.D.backward_input(d_logits))
+        self.G_optimizer.step()
+        return gen_loss
 
     def simultaneous_step(self, x):
         """What the paper's released code did: one minibatch, one z, one D forward (so one set of
@@ -104,16 +103,15 @@ class GAN:
         m = len(x)
         x_fake = self.G.forward(self.sample_noise(m))
         logits = self.D.forward(xp.concatenate([x, x_fake]))
-        d_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
-        g_loss, d_fake_logits = self.generator_loss(logits[m:])
+        disc_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
+        gen_loss, d_fake_logits = self.generator_loss(logits[m:])
         d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
-        d_input = self.D.backward(d_logits_for_g, param_grads=False, keep_cache=True)
-        self.G.backward(d_input[m:], input_grad=False)
-        self.D.backward(d_logits, input_grad=False)                 # consumes the kept cache
-        self.d_optimizer.step()
-        self.g_optimizer.step()
-        d_of_x = sigmoid(logits)
-        return d_loss, g_loss, d_of_x[:m].mean(), d_of_x[m:].mean()
+        self.G.backward(self.D.backward_input(d_logits_for_g)[m:])  # G's gradient through D ...
+        self.D.backward(d_logits)                                   # ... and D's, from one pass
+        self.D_optimizer.step()
+        self.G_optimizer.step()
+        D_of_x = sigmoid(logits)
+        return disc_loss, gen_loss, D_of_x[:m].mean(), D_of_x[m:].mean()
 
     def train_iteration(self, batches):
         """One iteration of Algorithm 1's outer loop, drawing k real minibatches from the
@@ -124,9 +122,9 @@ class GAN:
         else:
             for _ in range(self.k):                                 # line 2: for k steps
                 x = next(batches)
-                d_loss, d_real, d_fake = self.discriminator_step(x)
-            g_loss = self.generator_step(len(x))                    # lines 7-8: then one G step
-            stats = (d_loss, g_loss, d_real, d_fake)
+                disc_loss, mean_D_x, mean_D_G_z = self.discriminator_step(x)
+            gen_loss = self.generator_step(len(x))                    # lines 7-8: then one G step
+            stats = (disc_loss, gen_loss, mean_D_x, mean_D_G_z)
         return backend.array_module(stats[0]).stack(stats)
 
     @staticmethod
@@ -137,8 +135,8 @@ class GAN:
     def state_dict(self):
         """Every array needed to resume: both networks and both optimisers, host arrays."""
         parts = {"G": self.G.state_dict(), "D": self.D.state_dict(),
-                 "G_optimizer": self.g_optimizer.state_dict(),
-                 "D_optimizer": self.d_optimizer.state_dict()}
+                 "G_optimizer": self.G_optimizer.state_dict(),
+                 "D_optimizer": self.D_optimizer.state_dict()}
         return {f"{part}/{name}": np.asarray(value)
                 for part, state in parts.items() for name, value in state.items()}
 
@@ -149,5 +147,5 @@ class GAN:
                     if name.startswith(prefix + "/")}
         self.G.load_state_dict(part("G"), what="the checkpoint's generator")
         self.D.load_state_dict(part("D"), what="the checkpoint's discriminator")
-        self.g_optimizer.load_state_dict(part("G_optimizer"))
-        self.d_optimizer.load_state_dict(part("D_optimizer"))
+        self.G_optimizer.load_state_dict(part("G_optimizer"))
+        self.D_optimizer.load_state_dict(part("D_optimizer"))

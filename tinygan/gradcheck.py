@@ -82,7 +82,8 @@ def check_layer(model, x, train=True, seed=0):
         _reseed(model, seed, device)
         return float(xp.sum(model.forward(x, train) * d_out))
 
-    d_x = model.backward(d_out)
+    d_x = model.backward_input(d_out)
+    model.backward(d_out)
     errors = {"x": relative_error(d_x, numeric_gradient(loss, x))}
     for name, params, grads, key in _parameters(model):
         errors[name] = relative_error(grads[key], numeric_gradient(loss, params[key]))

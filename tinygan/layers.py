@@ -4,8 +4,8 @@ Every layer has
   * ``params`` and ``grads``: dicts of arrays with the same keys (empty for activations);
   * ``forward(x, train=True) -> y``, which reads its parameters from ``params`` and keeps what
     backward needs in one cache slot;
-  * ``backward(d_out) -> d_x``, which consumes that cache, *assigns* ``grads`` (no hidden
-    accumulation) and returns dL/dx.
+  * ``backward(d_out) -> d_x``, which reads that cache, *assigns* ``grads`` (no hidden
+    accumulation) and returns dL/dx; ``backward_input`` and ``backward_params`` do one half each.
 
 Shapes below: N is the batch size. Arrays keep the dtype they are given: float32 for
 training, float64 for gradient checks. Parameters are created on the host (NumPy) from a
@@ -43,7 +43,7 @@ def sigmoid_bias_from_means(means, eps=1e-7):
     the paper's code (a pixel that is always 0 gets logit(1e-7) ≈ −16).
 
     The paper's code starts G's output layer here, so G's first samples already have the
-    data's average brightness at every pixel. means: (D,) in [0, 1]; returns (D,) float64.
+    data's average brightness at every pixel. means: (n_pixels,) in [0, 1]; returns (n_pixels,) float64.
     """
     means = np.clip(np.asarray(means, dtype=np.float64), eps, 1.0 - eps)
     return np.log(means / (1.0 - means))
@@ -56,10 +56,12 @@ _NO_CACHE = object()  # the cache slot's value when no forward awaits its backwa
 class Layer:
     """Cache discipline and boundary checks shared by every layer.
 
-    Subclasses implement ``_forward(x, train) -> (y, cache)`` and
-    ``_backward(d_out, cache, param_grads) -> d_x``; this class makes sure a backward pass
-    only ever reads the cache of the forward call it belongs to. Layers with parameters also
-    accept ``_backward(..., input_grad=False)``, which skips d_x and returns None.
+    Subclasses implement ``_forward(x, train) -> (y, cache)``, ``_grad_input(d_out, cache) ->
+    d_x`` and, if they have parameters, ``_grad_params(d_out, cache)``, which assigns ``grads``.
+    The cache that ``forward`` keeps is read by the backward methods below: dL/dx may be taken
+    from it any number of times, but parameter gradients only once, which ends the cache's
+    life. So a learning step that forgot its forward is an error, never a gradient computed
+    from another call's cache.
     """
 
     in_features = None  # set by layers that expect (N, in_features) inputs
@@ -75,30 +77,36 @@ class Layer:
         self._out = (y.shape, y.dtype)
         return y
 
-    def backward(self, d_out, param_grads=True, keep_cache=False, input_grad=True):
-        """d_out: dL/dy, shape and dtype of the last forward's y -> dL/dx.
+    def backward(self, d_out):
+        """d_out: dL/dy (the shape and dtype of the last forward's y) -> dL/dx, with the
+        parameter gradients assigned to ``grads``. Ends the cache's life."""
+        d_x = self.backward_input(d_out)
+        self.backward_params(d_out)
+        return d_x
 
-        param_grads=False skips the parameter gradients (the generator step needs dL/dx
-        through D but must not touch D's weights). input_grad=False, for layers with
-        parameters, skips dL/dx and returns None (nothing needs dL/d(pixels) when D learns).
-        keep_cache=True leaves the cache for one more backward of the same forward (used only
-        by the simultaneous update).
-        """
+    def backward_input(self, d_out):
+        """dL/dy -> dL/dx only: ``grads`` and the cache stay as they are (G's step reaches
+        dL/dG(z) through D without touching D)."""
+        return self._grad_input(d_out, self._cache_for(d_out))
+
+    def backward_params(self, d_out):
+        """dL/dy -> the parameter gradients only, assigned to ``grads`` (no dL/dx: nothing needs
+        dL/d(pixels) when D learns). Ends the cache's life."""
+        cache = self._cache_for(d_out)
+        self._cache = _NO_CACHE
+        self._grad_params(d_out, cache)
+
+    def _grad_params(self, d_out, cache):
+        """Layers without parameters have no parameter gradients."""
+
+    def _cache_for(self, d_out):
         if self._cache is _NO_CACHE:
-            raise RuntimeError(f"{self}: backward() called without a matching forward() "
-                               "(or a second time for one forward)")
+            raise RuntimeError(f"{self}: backward called without a matching forward (or after "
+                               "that forward's parameter gradients were taken)")
         if (d_out.shape, d_out.dtype) != self._out:
-            raise ValueError(f"{self}: backward() expected d_out of shape {self._out[0]} and "
+            raise ValueError(f"{self}: backward expected d_out of shape {self._out[0]} and "
                              f"dtype {self._out[1]}, got {d_out.shape} {d_out.dtype}")
-        if not (input_grad or self.params):
-            raise ValueError(f"{self}: input_grad=False leaves a layer without parameters "
-                             "nothing to compute")
-        cache = self._cache
-        if not keep_cache:
-            self._cache = _NO_CACHE
-        if input_grad:
-            return self._backward(d_out, cache, param_grads)
-        return self._backward(d_out, cache, param_grads, input_grad=False)
+        return self._cache
 
     def _check_input(self, x):
         if self.in_features is not None and (x.ndim != 2 or x.shape[1] != self.in_features):
@@ -131,13 +139,12 @@ class Linear(Layer):
         y += self.params["b"]                                   # (in place: no second (N, n_out) array)
         return y, x
 
-    def _backward(self, d_out, x, param_grads, input_grad=True):
-        if param_grads:
-            self.grads["W"] = x.T @ d_out                       # dL/dW = xᵀ · dL/dy
-            self.grads["b"] = d_out.sum(axis=0)                 # dL/db = Σₙ dL/dy
-        if input_grad:
-            return d_out @ self.params["W"].T                   # dL/dx = dL/dy · Wᵀ
-        return None
+    def _grad_params(self, d_out, x):
+        self.grads["W"] = x.T @ d_out                           # dL/dW = xᵀ · dL/dy
+        self.grads["b"] = d_out.sum(axis=0)                     # dL/db = Σₙ dL/dy
+
+    def _grad_input(self, d_out, x):
+        return d_out @ self.params["W"].T                       # dL/dx = dL/dy · Wᵀ
 
     def __repr__(self):
         n_in, n_out = self.params["W"].shape
@@ -169,14 +176,20 @@ class Maxout(Linear):
         y = self.pieces_of(z).max(axis=1)                      # y = maxₚ zₚ
         return y, (x, z, y)
 
-    def _backward(self, d_out, cache, param_grads, input_grad=True):
+    def _grad_params(self, d_out, cache):
         x, z, y = cache
-        # dL/dzₚ = dL/dy where piece p wins, else 0; a tie of t pieces gives each 1/t of it
-        # (a valid subgradient, as is any non-negative split summing to dL/dy).
+        super()._grad_params(self._route(d_out, z, y), x)
+
+    def _grad_input(self, d_out, cache):
+        x, z, y = cache
+        return super()._grad_input(self._route(d_out, z, y), x)
+
+    def _route(self, d_out, z, y):
+        """dL/dz from dL/dy: dL/dzₚ = dL/dy where piece p wins, else 0; a tie of t pieces gives
+        each 1/t of it (a valid subgradient, as is any non-negative split summing to dL/dy)."""
         won = self.pieces_of(z) == y[:, None, :]
         share = d_out / won.sum(axis=1, dtype=d_out.dtype)
-        d_z = (won * share[:, None, :]).reshape(len(x), -1)
-        return super()._backward(d_z, x, param_grads, input_grad)
+        return (won * share[:, None, :]).reshape(len(z), -1)
 
     def __repr__(self):
         return f"Maxout({self.in_features} → {self.units}×{self.pieces})"
@@ -191,7 +204,7 @@ class ReLU(Layer):
         y = backend.array_module(x).maximum(x, 0)
         return y, y
 
-    def _backward(self, d_out, y, param_grads):
+    def _grad_input(self, d_out, y):
         return d_out * (y > 0)            # dL/dx = dL/dy · [x > 0]; we take 0 at x = 0
 
 
@@ -206,7 +219,7 @@ class LeakyReLU(Layer):
         local_grad = backend.array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
         return x * local_grad, local_grad
 
-    def _backward(self, d_out, local_grad, param_grads):
+    def _grad_input(self, d_out, local_grad):
         return d_out * local_grad         # dL/dx = dL/dy · (1 if x > 0 else slope)
 
     def __repr__(self):
@@ -220,7 +233,7 @@ class Sigmoid(Layer):
         y = 0.5 * backend.array_module(x).tanh(0.5 * x) + 0.5
         return y, y
 
-    def _backward(self, d_out, y, param_grads):
+    def _grad_input(self, d_out, y):
         return d_out * y * (1 - y)        # dL/dx = dL/dy · y(1 − y)
 
 
@@ -231,7 +244,7 @@ class Tanh(Layer):
         y = backend.array_module(x).tanh(x)
         return y, y
 
-    def _backward(self, d_out, y, param_grads):
+    def _grad_input(self, d_out, y):
         return d_out * (1 - y * y)        # dL/dx = dL/dy · (1 − y²)
 
 
@@ -262,7 +275,7 @@ class Dropout(Layer):
         mask = kept * x.dtype.type(1.0 / self.keep_prob)    # the 1/keep scale folded in
         return x * mask, mask
 
-    def _backward(self, d_out, mask, param_grads):
+    def _grad_input(self, d_out, mask):
         return d_out if mask is None else d_out * mask   # dL/dx = dL/dy · mask
 
     def __repr__(self):

@@ -18,19 +18,23 @@ class Sequential:
             x = layer.forward(x, train)
         return x
 
-    def backward(self, d_out, param_grads=True, keep_cache=False, input_grad=True):
-        """dL/d(output) -> dL/d(input), filling every layer's ``grads``.
+    def backward(self, d_out):
+        """dL/d(output) -> every layer's parameter gradients, assigned to its ``grads``.
 
-        param_grads=False back-propagates to the input only, leaving ``grads`` untouched: the
-        generator step uses it to reach dL/dG(z) through D without computing D's gradients.
-        input_grad=False stops at the first layer with parameters, skipping its dL/dx and the
-        layers before it, and returns None: the discriminator step needs D's weight gradients,
-        not dL/d(pixels). (Those earlier layers' caches wait for the next forward.)
-        """
-        first = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
-        for layer in reversed(self.layers[first + 1:]):
-            d_out = layer.backward(d_out, param_grads, keep_cache)
-        return self.layers[first].backward(d_out, param_grads, keep_cache, input_grad)
+        dL/dx is carried down only as far as the lowest layer with parameters: nothing below it
+        needs one (D's step never needs dL/d(pixels), G's step never dL/dz)."""
+        lowest = next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers))
+        for layer in reversed(self.layers[lowest + 1:]):
+            d_out = layer.backward(d_out)
+        if lowest < len(self.layers):
+            self.layers[lowest].backward_params(d_out)
+
+    def backward_input(self, d_out):
+        """dL/d(output) -> dL/d(input), leaving every ``grads`` untouched: the generator step
+        reaches dL/dG(z) through D this way without computing D's gradients."""
+        for layer in reversed(self.layers):
+            d_out = layer.backward_input(d_out)
+        return d_out
 
     def parameters(self):
         """Yields (name, layer.params, layer.grads, key) for every parameter, in order."""

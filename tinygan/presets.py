@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from . import backend, checkpoint
-from .gan import G_NOISE, GAN, UPDATES
+from .gan import NOISE_FOR_G, GAN, UPDATES
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
@@ -21,17 +21,17 @@ class Config:
     """
     noise_dim: int = 100
     noise_range: float = float(np.sqrt(3))   # z ~ U(−√3, √3)^100, unit variance
-    g_hidden: int = 1200                     # G: ReLU 1200 → ReLU 1200 → Sigmoid 784
-    g_irange: float = 0.05
-    d_units: int = 240                       # D: Maxout 240×5 → Maxout 240×5 → Sigmoid 1
-    d_pieces: int = 5
-    d_irange: float = 0.005
-    d_keep_input: float = 0.8                # dropout keep probability on D's pixels
-    d_keep_hidden: float = 0.5               # ... and on D's hidden units
+    G_hidden: int = 1200                     # G: ReLU 1200 → ReLU 1200 → Sigmoid 784
+    G_irange: float = 0.05
+    D_units: int = 240                       # D: Maxout 240×5 → Maxout 240×5 → Sigmoid 1
+    D_pieces: int = 5
+    D_irange: float = 0.005
+    D_keep_input: float = 0.8                # dropout keep probability on D's pixels
+    D_keep_hidden: float = 0.5               # ... and on D's hidden units
     batch_size: int = 100
     lr: float = 0.1
-    d_lr_scale: float = 1.0                  # D's lr = lr × d_lr_scale
-    g_lr_scale: float = 1.0                  # G's lr = lr × g_lr_scale
+    D_lr_scale: float = 1.0                  # D's lr = lr × D_lr_scale
+    G_lr_scale: float = 1.0                  # G's lr = lr × G_lr_scale
     lr_decay: float = 1.000004               # lr ÷ 1.000004 after every update
     min_lr: float = 1e-6
     momentum_start: float = 0.5              # 0.5 → 0.7, linearly over epochs 1–250
@@ -41,15 +41,15 @@ class Config:
     k: int = 1                               # D steps per G step (Algorithm 1, line 2)
     generator_loss: str = "non-saturating"   # −log D(G(z)), the paper's §3
     update: str = "alternating"              # Algorithm 1; "simultaneous": the released code
-    g_noise: str = "fresh"                   # G's step draws a fresh z (Algorithm 1, line 7)
+    G_noise: str = "fresh"                   # G's step draws a fresh z (Algorithm 1, line 7)
     seed: int = 0                            # weights, noise, dropout masks and data order
 
     def __post_init__(self):
-        for name in ("noise_dim", "g_hidden", "d_units", "d_pieces", "batch_size", "k"):
+        for name in ("noise_dim", "G_hidden", "D_units", "D_pieces", "batch_size", "k"):
             _require(name, getattr(self, name) >= 1, "a whole number ≥ 1")
-        for name in ("noise_range", "g_irange", "d_irange", "lr", "d_lr_scale", "g_lr_scale", "min_lr"):
+        for name in ("noise_range", "G_irange", "D_irange", "lr", "D_lr_scale", "G_lr_scale", "min_lr"):
             _require(name, getattr(self, name) > 0, "a number > 0")
-        for name in ("d_keep_input", "d_keep_hidden"):
+        for name in ("D_keep_input", "D_keep_hidden"):
             _require(name, 0 < getattr(self, name) <= 1, "a keep probability in (0, 1]")
         _require("lr_decay", self.lr_decay >= 1, "a number ≥ 1 (lr is divided by it)")
         for name in ("momentum_start", "momentum_end"):
@@ -58,7 +58,7 @@ class Config:
                  "an epoch after momentum_start_epoch ≥ 0")
         _require("generator_loss", self.generator_loss in GENERATOR_LOSSES, f"one of {sorted(GENERATOR_LOSSES)}")
         _require("update", self.update in UPDATES, f"one of {UPDATES}")
-        _require("g_noise", self.g_noise in G_NOISE, f"one of {G_NOISE}")
+        _require("G_noise", self.G_noise in NOISE_FOR_G, f"one of {NOISE_FOR_G}")
         _require("k", self.update == "alternating" or self.k == 1, "1 with simultaneous updates")
 
     def to_dict(self):
@@ -91,8 +91,8 @@ PRESETS["default"] = PRESETS["paper"]
 
 def paper_generator(config, n_pixels, output_bias, rng):
     """G: z (m, 100) -> x (m, n_pixels) in (0, 1); output bias = logit of the pixel means."""
-    init = uniform(config.g_irange)
-    hidden = config.g_hidden
+    init = uniform(config.G_irange)
+    hidden = config.G_hidden
     generator = Sequential(Linear(config.noise_dim, hidden, init, rng), ReLU(),
                            Linear(hidden, hidden, init, rng), ReLU(),
                            Linear(hidden, n_pixels, init, rng), Sigmoid())
@@ -102,10 +102,10 @@ def paper_generator(config, n_pixels, output_bias, rng):
 
 def paper_discriminator(config, n_pixels, rng):
     """D: x (m, n_pixels) -> logits (m, 1), with dropout on every layer's input."""
-    init, units, pieces = uniform(config.d_irange), config.d_units, config.d_pieces
-    return Sequential(Dropout(config.d_keep_input), Maxout(n_pixels, units, pieces, init, rng),
-                      Dropout(config.d_keep_hidden), Maxout(units, units, pieces, init, rng),
-                      Dropout(config.d_keep_hidden), Linear(units, 1, init, rng))
+    init, units, pieces = uniform(config.D_irange), config.D_units, config.D_pieces
+    return Sequential(Dropout(config.D_keep_input), Maxout(n_pixels, units, pieces, init, rng),
+                      Dropout(config.D_keep_hidden), Maxout(units, units, pieces, init, rng),
+                      Dropout(config.D_keep_hidden), Linear(units, 1, init, rng))
 
 
 def pixel_means_of(train_images):
@@ -127,7 +127,7 @@ def paper_gan(config, pixel_means, device="numpy"):
                MomentumSGD(discriminator, config.lr, config.momentum_start),
                config.noise_dim, backend.default_rng(config.seed + 1, device),
                noise_range=config.noise_range, k=config.k, generator_loss=config.generator_loss,
-               update=config.update, g_noise=config.g_noise)
+               update=config.update, G_noise=config.G_noise)
 
 
 def apply_paper_schedule(gan, config, iteration, epoch):
@@ -137,7 +137,7 @@ def apply_paper_schedule(gan, config, iteration, epoch):
     lr = exponential_decay(config.lr, config.lr_decay, config.min_lr, iteration)
     momentum = linear_ramp(config.momentum_start, config.momentum_end,
                            config.momentum_start_epoch, config.momentum_end_epoch, epoch)
-    for optimizer, scale in ((gan.g_optimizer, config.g_lr_scale), (gan.d_optimizer, config.d_lr_scale)):
+    for optimizer, scale in ((gan.G_optimizer, config.G_lr_scale), (gan.D_optimizer, config.D_lr_scale)):
         optimizer.lr, optimizer.momentum = lr * scale, momentum
     return lr, momentum
 
