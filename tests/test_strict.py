@@ -36,7 +36,7 @@ def test_a_training_iteration_reads_nothing_back_to_the_host(update, strict):
         while True:
             yield batch
     real = batches()
-    gan.train_iteration(real)                          # first step: velocities are created
+    gan.train_iteration(real)                          # first step: the optimisers' state is created
     strict["count"] = 0
     stats = [gan.train_iteration(real) for _ in range(3)]
     assert strict["count"] == 0

@@ -85,7 +85,7 @@ class GAN:
     def generator_step(self, m):
         """One G update (Algorithm 1, lines 7-8) with a fresh noise minibatch of size m.
 
-        The gradient flows through D to its input only: D's parameters, gradients and velocities
+        The gradient flows through D to its input only: D's parameters, gradients and optimiser state
         are left exactly as they were. Returns G's loss as a 0-d device array.
         """
         z = self._last_z if self.G_noise == "shared" else self.sample_noise(m)   # line 7

@@ -1,59 +1,120 @@
-"""Momentum SGD and the paper's schedules.
+"""Optimisers and the paper's schedules.
 
-The update is the one the paper's code (pylearn2) used:
-    v ← μ·v − lr·g
-    θ ← θ + v                  (Nesterov: θ ← θ + μ·v − lr·g, the look-ahead form)
+Every optimiser keeps, for each parameter θ with gradient g, a few state arrays of θ's shape,
+dtype and device, created on the first step:
+
+    momentum SGD (the paper's code, pylearn2):   v ← μ·v − lr·g;   θ ← θ + v
+                                                 (Nesterov: θ ← θ + μ·v − lr·g)
+    RMSProp (Tieleman & Hinton; WGAN):           s ← ρ·s + (1 − ρ)·g²;   θ ← θ − lr·g / (√s + ε)
+    Adam (Kingma & Ba, 2015; DCGAN recipes):     m ← β₁·m + (1 − β₁)·g;   s ← β₂·s + (1 − β₂)·g²
+                                                 θ ← θ − lr·m̂ / (√ŝ + ε),  m̂ = m / (1 − β₁ᵗ), ŝ = s / (1 − β₂ᵗ)
 """
 from . import backend
 
 
-class MomentumSGD:
-    """Momentum SGD over every parameter of a ``Sequential``.
+class Optimizer:
+    """Updates every parameter of a ``Sequential`` from the gradients of the last backward pass.
 
-    lr and momentum are plain attributes: schedules set them between updates. Velocities
-    (same shape, dtype and device as their parameters) are created on the first step.
+    Subclasses name their per-parameter state arrays in STATE and implement
+    ``_update(theta, grad, state)``, changing θ and the state in place. lr (and any other
+    hyper-parameter) is a plain attribute that schedules may set between steps.
     """
 
-    def __init__(self, network, lr=0.1, momentum=0.5, nesterov=False):
-        self.network, self.lr, self.momentum, self.nesterov = network, lr, momentum, nesterov
-        self.velocities = {}
+    STATE = ()
+
+    def __init__(self, network, lr):
+        self.network, self.lr = network, lr
+        self.state = {}      # {parameter name: {state name: array}}
         self.steps = 0
 
     def step(self):
-        """Applies one update from the gradients the last backward pass left in ``grads``."""
-        for name, params, grads, key in self.network.parameters():
-            theta, grad = params[key], grads[key]
-            if name not in self.velocities:
-                self.velocities[name] = backend.array_module(theta).zeros_like(theta)
-            velocity = self.velocities[name]
-            velocity *= self.momentum
-            velocity -= self.lr * grad                        # v ← μ·v − lr·g
-            if self.nesterov:
-                theta += self.momentum * velocity - self.lr * grad
-            else:
-                theta += velocity                             # θ ← θ + v
+        """One update of every parameter; ``steps`` counts them (Adam's t)."""
         self.steps += 1
+        for name, params, grads, key in self.network.parameters():
+            theta = params[key]
+            if name not in self.state:
+                xp = backend.array_module(theta)
+                self.state[name] = {s: xp.zeros_like(theta) for s in self.STATE}
+            self._update(theta, grads[key], self.state[name])
 
     def state_dict(self):
-        """{"v.<name>": host velocity, "steps": count} for checkpoints."""
-        state = {"v." + name: backend.to_host(v) for name, v in self.velocities.items()}
-        state["steps"] = self.steps
-        return state
+        """{"<state>.<parameter name>": host array, "steps": count}, for checkpoints."""
+        arrays = {f"{s}.{name}": backend.to_host(array)
+                  for name, state in self.state.items() for s, array in state.items()}
+        return {**arrays, "steps": self.steps}
 
     def load_state_dict(self, state):
-        """Restores velocities (onto their parameters' device) and the step count."""
+        """Restores ``state_dict()`` output onto the parameters' device; ValueError names any
+        entry that does not fit this network."""
         own = {name: params[key] for name, params, _, key in self.network.parameters()}
-        self.velocities = {}
-        for key, value in state.items():
-            if key == "steps":
+        self.state = {}
+        for entry, value in state.items():
+            if entry == "steps":
                 continue
-            name = key[len("v."):]
-            if name not in own or own[name].shape != value.shape:
-                raise ValueError(f"optimiser state {key} of shape {value.shape} does not match "
-                                 "this model's parameters")
+            kind, _, name = entry.partition(".")
+            if kind not in self.STATE or name not in own or own[name].shape != value.shape:
+                raise ValueError(f"optimiser state {entry} of shape {value.shape} does not match "
+                                 f"this model's parameters and {type(self).__name__}'s state {self.STATE}")
             xp = backend.array_module(own[name])
-            self.velocities[name] = xp.asarray(value, dtype=own[name].dtype)
+            self.state.setdefault(name, {})[kind] = xp.asarray(value, dtype=own[name].dtype)
         self.steps = int(state["steps"])
+
+
+class MomentumSGD(Optimizer):
+    """The paper's optimiser; ``momentum`` is an attribute the paper's schedule ramps."""
+
+    STATE = ("v",)
+
+    def __init__(self, network, lr=0.1, momentum=0.5, nesterov=False):
+        super().__init__(network, lr)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def _update(self, theta, grad, state):
+        v = state["v"]
+        v *= self.momentum
+        v -= self.lr * grad                                   # v ← μ·v − lr·g
+        if self.nesterov:
+            theta += self.momentum * v - self.lr * grad
+        else:
+            theta += v                                        # θ ← θ + v
+
+
+class RMSProp(Optimizer):
+    """Divides each step by a running root-mean-square of the gradient (the WGAN paper's
+    optimiser, lr = 5e-5)."""
+
+    STATE = ("s",)
+
+    def __init__(self, network, lr=5e-5, rho=0.99, eps=1e-8):
+        super().__init__(network, lr)
+        self.rho, self.eps = rho, eps
+
+    def _update(self, theta, grad, state):
+        s = state["s"]
+        s *= self.rho
+        s += (1 - self.rho) * grad * grad                     # s ← ρ·s + (1 − ρ)·g²
+        theta -= self.lr * grad / (backend.array_module(s).sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Momentum on the gradient and on its square, both bias-corrected (DCGAN: lr = 2e-4,
+    β₁ = 0.5)."""
+
+    STATE = ("m", "s")
+
+    def __init__(self, network, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8):
+        super().__init__(network, lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+
+    def _update(self, theta, grad, state):
+        m, s = state["m"], state["s"]
+        m *= self.beta1
+        m += (1 - self.beta1) * grad                          # m ← β₁·m + (1 − β₁)·g
+        s *= self.beta2
+        s += (1 - self.beta2) * grad * grad                   # s ← β₂·s + (1 − β₂)·g²
+        m_hat = m / (1 - self.beta1 ** self.steps)
+        s_hat = s / (1 - self.beta2 ** self.steps)
+        theta -= self.lr * m_hat / (backend.array_module(s).sqrt(s_hat) + self.eps)
 
 
 def exponential_decay(lr0, decay_factor, min_lr, step):
