@@ -33,8 +33,10 @@ def grads_of(net):
     return {name: backend.to_host(grads[key]).copy() for name, _, grads, key in net.parameters()}
 
 
-def test_discriminator_step_equals_separate_real_and_fake_passes(device):
+@pytest.mark.parametrize("weight", [1.0, 0.5])
+def test_discriminator_step_equals_separate_real_and_fake_passes(weight, device):
     gan, x = tiny_gan(device), real_batch(device)
+    gan.D_loss_weight = weight                            # 1: Algorithm 1 as printed; ½: the released code
     reference = copy.deepcopy(gan)                        # same weights, same generator state
     gan.discriminator_step(x)
     # by hand: D on the real rows and D on the fake rows in two calls with separate caches
@@ -48,8 +50,7 @@ def test_discriminator_step_equals_separate_real_and_fake_passes(device):
         reference.D.backward(d_logits)
         separate.append(grads_of(reference.D))
     for name, combined in grads_of(gan.D).items():
-        # the 2m-row mean is ½(real mean + fake mean): the paper's code's ½
-        expected = 0.5 * (separate[0][name] + separate[1][name])
+        expected = weight * (separate[0][name] + separate[1][name])
         np.testing.assert_allclose(combined, expected, rtol=1e-12, atol=1e-15)
 
 
@@ -94,7 +95,7 @@ def test_simultaneous_step_gradients_match_finite_differences():
 
     def logits():
         return reference.D.forward(np.concatenate([x, reference.G.forward(z)]))
-    costs = {"D": lambda: float(bce_with_logits(logits(), targets)[0]),
+    costs = {"D": lambda: float(gan.D_loss_weight * 2 * bce_with_logits(logits(), targets)[0]),
              "G": lambda: float(non_saturating_generator_loss(logits()[m:])[0])}
     for player in ("D", "G"):
         mine, theirs = getattr(gan, player), getattr(reference, player)

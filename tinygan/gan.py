@@ -33,7 +33,7 @@ class GAN:
 
     def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
                  noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
-                 update="alternating", G_noise="fresh"):
+                 update="alternating", G_noise="fresh", D_loss_weight=1.0):
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator loss {generator_loss!r}: expected one of "
                              f"{sorted(GENERATOR_LOSSES)}")
@@ -48,6 +48,7 @@ class GAN:
         if G_noise not in NOISE_FOR_G:
             raise ValueError(f"G_noise {G_noise!r}: expected one of {NOISE_FOR_G}")
         self.update, self.G_noise, self._last_z = update, G_noise, None
+        self.D_loss_weight = D_loss_weight
         _, params, _, key = next(generator.parameters())
         self.dtype = params[key].dtype      # float32 for training, float64 in the tests
         self.set_rng(rng)
@@ -67,16 +68,15 @@ class GAN:
         """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, n_pixels) float32.
 
         Real and fake rows go through D as one batch of 2m, so one forward and one backward
-        serve both halves. The mean BCE over 2m rows is ½[BCE(D(x), 1) + BCE(D(G(z)), 0)],
-        the paper's code's cost: half the gradient of Algorithm 1 as printed.
-        Returns (D loss, mean D(x), mean D(G(z))) as 0-d device arrays.
+        serve both halves. D's cost is ``disc_cost``. Returns (D's cost, mean D(x),
+        mean D(G(z))) as 0-d device arrays.
         """
         xp = backend.array_module(x)
         m = len(x)
         z = self._last_z = self.sample_noise(m)                     # line 3: m noise samples
         x_fake = self.G.forward(z)
         logits = self.D.forward(xp.concatenate([x, x_fake]))        # line 4: x is the data minibatch
-        disc_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
+        disc_loss, d_logits = self.disc_cost(logits)
         self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
         self.D_optimizer.step()
         D_of_x = sigmoid(logits)
@@ -103,7 +103,7 @@ class GAN:
         m = len(x)
         x_fake = self.G.forward(self.sample_noise(m))
         logits = self.D.forward(xp.concatenate([x, x_fake]))
-        disc_loss, d_logits = bce_with_logits(logits, self._targets(xp, m, self.dtype))
+        disc_loss, d_logits = self.disc_cost(logits)
         gen_loss, d_fake_logits = self.generator_loss(logits[m:])
         d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
         self.G.backward(self.D.backward_input(d_logits_for_g)[m:])  # G's gradient through D ...
@@ -127,10 +127,18 @@ class GAN:
             stats = (disc_loss, gen_loss, mean_D_x, mean_D_G_z)
         return backend.array_module(stats[0]).stack(stats)
 
-    @staticmethod
-    def _targets(xp, m, dtype):
-        """(2m, 1): 1 for the m real rows, 0 for the m fake rows."""
-        return xp.concatenate([xp.ones((m, 1), dtype), xp.zeros((m, 1), dtype)])
+    def disc_cost(self, logits):
+        """D's cost on (2m, 1) logits, m real rows then m fake ones, and dL/dlogits:
+
+            D_loss_weight · [BCE(D(x), 1) + BCE(D(G(z)), 0)],   each BCE a mean over m rows.
+
+        Weight 1 is Algorithm 1 as printed (descend the BCE = ascend V); the released code used
+        ½, the mean over the 2m rows. Scaling a cost by c is scaling D's step by c."""
+        xp, m = backend.array_module(logits), len(logits) // 2
+        targets = xp.concatenate([xp.ones((m, 1), self.dtype), xp.zeros((m, 1), self.dtype)])
+        mean_of_2m, d_logits = bce_with_logits(logits, targets)         # = ½[BCE real + BCE fake]
+        scale = self.dtype.type(2 * self.D_loss_weight)
+        return scale * mean_of_2m, scale * d_logits
 
     def state_dict(self):
         """Every array needed to resume: both networks and both optimisers, host arrays."""

@@ -39,6 +39,7 @@ class Config:
     momentum_start_epoch: int = 1
     momentum_end_epoch: int = 250
     k: int = 1                               # D steps per G step (Algorithm 1, line 2)
+    D_loss_weight: float = 0.5               # D's cost: weight × [BCE(D(x), 1) + BCE(D(G(z)), 0)]
     generator_loss: str = "non-saturating"   # −log D(G(z)), the paper's §3
     update: str = "alternating"              # Algorithm 1; "simultaneous": the released code
     G_noise: str = "fresh"                   # G's step draws a fresh z (Algorithm 1, line 7)
@@ -47,7 +48,8 @@ class Config:
     def __post_init__(self):
         for name in ("noise_dim", "G_hidden", "D_units", "D_pieces", "batch_size", "k"):
             _require(name, getattr(self, name) >= 1, "a whole number ≥ 1")
-        for name in ("noise_range", "G_irange", "D_irange", "lr", "D_lr_scale", "G_lr_scale", "min_lr"):
+        for name in ("noise_range", "G_irange", "D_irange", "lr", "D_lr_scale", "G_lr_scale", "min_lr",
+                     "D_loss_weight"):
             _require(name, getattr(self, name) > 0, "a number > 0")
         for name in ("D_keep_input", "D_keep_hidden"):
             _require(name, 0 < getattr(self, name) <= 1, "a keep probability in (0, 1]")
@@ -127,7 +129,7 @@ def paper_gan(config, pixel_means, device="numpy"):
                MomentumSGD(discriminator, config.lr, config.momentum_start),
                config.noise_dim, backend.default_rng(config.seed + 1, device),
                noise_range=config.noise_range, k=config.k, generator_loss=config.generator_loss,
-               update=config.update, G_noise=config.G_noise)
+               update=config.update, G_noise=config.G_noise, D_loss_weight=config.D_loss_weight)
 
 
 def apply_paper_schedule(gan, config, iteration, epoch):
@@ -175,10 +177,10 @@ def load_gan(path, device="numpy"):
 
 
 def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, noise_range=np.sqrt(3),
-              dtype=np.float32, **gan_options):
+              dtype=np.float32, D_loss_weight=0.5, **gan_options):
     """A small fully connected GAN for low-dimensional toys (the paper's Figure 1, the tests):
     G: Linear → ReLU → Linear → ReLU → Linear; D: Linear → Tanh → Linear → Tanh → Linear (logits).
-    On the host; gan_options: k, generator_loss, update."""
+    On the host, with the released code's ½ on D's cost; gan_options: k, generator_loss, update."""
     rng = np.random.default_rng(seed)
     generator = Sequential(Linear(noise_dim, hidden, rng=rng, dtype=dtype), ReLU(),
                            Linear(hidden, hidden, rng=rng, dtype=dtype), ReLU(),
@@ -188,4 +190,4 @@ def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, n
                                Linear(hidden, 1, rng=rng, dtype=dtype))
     return GAN(generator, discriminator, MomentumSGD(generator, lr, momentum),
                MomentumSGD(discriminator, lr, momentum), noise_dim, np.random.default_rng(seed + 1),
-               noise_range=noise_range, **gan_options)
+               noise_range=noise_range, D_loss_weight=D_loss_weight, **gan_options)
