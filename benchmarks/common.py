@@ -4,12 +4,9 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 
 import numpy as np
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 G_SHAPES = [(100, 1200), (1200, 1200), (1200, 784)]       # (n_in, n_out) of G's layers
 D_SHAPES = [(784, 1200), (240, 1200), (240, 1)]           # D's (Maxout 240×5 has 1200 columns)

@@ -8,7 +8,6 @@ Alternating rounds share the machine's slow and fast moments between both librar
 ratios stay meaningful on a noisy machine where the absolute times do not. The fastest round of
 each library is printed too: on a shared machine it is the least disturbed measurement.
 """
-import argparse
 import json
 import os
 import statistics
@@ -16,6 +15,9 @@ import subprocess
 import sys
 
 from common import report
+
+from tinygan import cli
+from tinygan.gan import UPDATES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -29,13 +31,13 @@ def run(script, flags):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
-    parser.add_argument("--iters", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = cli.ArgumentParser(__doc__)
+    parser.add_argument("--rounds", type=cli.positive_int, default=5)
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
+    parser.add_argument("--update", choices=UPDATES, default="alternating")
+    parser.add_argument("--iters", type=cli.positive_int, default=20)
+    parser.add_argument("--warmup", type=cli.positive_int, default=5)
+    parser.add_argument("--repeats", type=cli.positive_int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
     flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),

@@ -3,22 +3,21 @@
 
     python benchmarks/parzen.py --json
 """
-import argparse
 import time
 
 import numpy as np
 
 from common import report, threads
 
-from tinygan import backend, metrics  # noqa: E402
+from tinygan import backend, cli, metrics
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
-    parser.add_argument("--n-samples", type=int, default=10000)
-    parser.add_argument("--n-test", type=int, default=10000)
-    parser.add_argument("--n-valid", type=int, default=1000)
+    parser.add_argument("--n-samples", type=cli.positive_int, default=10000)
+    parser.add_argument("--n-test", type=cli.positive_int, default=10000)
+    parser.add_argument("--n-valid", type=cli.positive_int, default=1000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     xp = backend.get_xp(args.device)

@@ -4,11 +4,13 @@ and exits 0.
 
     python benchmarks/torch_reference.py --device cpu --batch-size 100 --json
 """
-import argparse
 import math
 import sys
 
 from common import median_ms, report, step_gflop, threads
+
+from tinygan import cli
+from tinygan.gan import UPDATES
 
 
 def build(torch, m, device):
@@ -30,13 +32,13 @@ def build(torch, m, device):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
-    parser.add_argument("--iters", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
+    parser.add_argument("--update", choices=UPDATES, default="alternating")
+    parser.add_argument("--iters", type=cli.positive_int, default=20)
+    parser.add_argument("--warmup", type=cli.positive_int, default=5)
+    parser.add_argument("--repeats", type=cli.positive_int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     try:

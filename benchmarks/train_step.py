@@ -6,25 +6,25 @@ Prints ms per iteration (median of --repeats means over --iters iterations, afte
 samples/s, the iteration's GFLOP and rate, and the GEMM-only time of the same matrix products.
 Random pixels stand in for MNIST: the shapes, not the values, set the time.
 """
-import argparse
 from dataclasses import replace
 
 import numpy as np
 
 from common import gemm_bound_ms, median_ms, report, step_gflop, threads
 
-from tinygan import backend  # noqa: E402
-from tinygan.presets import PRESETS, paper_gan, pixel_means_of  # noqa: E402
+from tinygan import backend, cli
+from tinygan.gan import UPDATES
+from tinygan.presets import PRESETS, paper_gan, pixel_means_of
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--update", choices=["alternating", "simultaneous"], default="alternating")
-    parser.add_argument("--iters", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
+    parser.add_argument("--update", choices=UPDATES, default="alternating")
+    parser.add_argument("--iters", type=cli.positive_int, default=20)
+    parser.add_argument("--warmup", type=cli.positive_int, default=5)
+    parser.add_argument("--repeats", type=cli.positive_int, default=5)
     parser.add_argument("--no-gemm-bound", action="store_true", help="skip timing the GEMM-only bound")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)

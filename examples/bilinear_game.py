@@ -12,15 +12,9 @@ In continuous time both are the circle (a, b) = r·(cos t, −sin t)... neither 
 
     python examples/bilinear_game.py          # writes runs/bilinear_game.png
 """
-import argparse
-import os
-import sys
-
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from tinygan import images  # noqa: E402
+from tinygan import cli, images
 
 
 def play(a, b, eta, steps, simultaneous):
@@ -37,9 +31,9 @@ def play(a, b, eta, steps, simultaneous):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--eta", type=float, default=0.1, help="step size (default 0.1)")
-    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--steps", type=cli.positive_int, default=100)
     parser.add_argument("--out", default="runs/bilinear_game.png")
     args = parser.parse_args(argv)
     simultaneous = play(1.0, 0.0, args.eta, args.steps, simultaneous=True)

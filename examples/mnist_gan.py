@@ -27,7 +27,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tinygan import backend, checkpoint, classifier, cli, data, images, metrics
+from tinygan.gan import NOISE_FOR_G, UPDATES
 from tinygan.logbook import Diverged, Logbook
+from tinygan.losses import GENERATOR_LOSSES
 from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, load_gan, paper_gan, \
     pixel_means_of, save_gan
 
@@ -45,11 +47,11 @@ def parse_args(argv=None):
                         help="default: Algorithm 1 that trains (see the README); paper: mnist.yaml")
     parser.add_argument("--batch-size", type=cli.positive_int, help="minibatch size m (presets: 100)")
     parser.add_argument("--k", type=cli.positive_int, help="D steps per G step (presets: 1)")
-    parser.add_argument("--loss", choices=["non-saturating", "minimax", "maximum-likelihood"],
+    parser.add_argument("--loss", choices=sorted(GENERATOR_LOSSES),
                         help="G's cost (presets: non-saturating, −log D(G(z)))")
-    parser.add_argument("--update", choices=["alternating", "simultaneous"],
+    parser.add_argument("--update", choices=UPDATES,
                         help="alternating: Algorithm 1 (presets); simultaneous: the released code")
-    parser.add_argument("--g-noise", choices=["fresh", "shared"],
+    parser.add_argument("--g-noise", choices=NOISE_FOR_G,
                         help="G's step draws a fresh z (Algorithm 1, presets) or reuses the D step's")
     parser.add_argument("--seed", type=int, help="seeds the weights, noise, dropout and data order (default 0)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -293,13 +295,19 @@ def main(argv=None):
     if args.overwrite and not args.resume:
         clear_run(run.out)
     start = time.perf_counter()
-    with cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):   # NaN: the log reports it
-        iteration = train(run, stop)
+    try:
+        with cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):   # NaN: the log reports it
+            iteration = train(run, stop)
+        if not stop.requested:
+            finish(run)
+    except OSError as error:            # a full disk, a folder removed under the run: files stay whole
+        kept = checkpoint_path(run.out)
+        cli.fail(f"cannot write {error.filename or run.out} ({error.strerror or error}); every file written "
+                 f"before is whole" + (f": continue with --resume {kept}" if os.path.exists(kept) else ""))
     if stop.requested:
         print(f"stopped: saved {checkpoint_path(run.out)} at iteration {iteration}; "
               f"continue with --resume {checkpoint_path(run.out)}")
         sys.exit(stop.exit_status)
-    finish(run)
     print(f"done: {iteration - run.iteration} iterations in {time.perf_counter() - start:.1f} s; wrote {run.out}/")
 
 

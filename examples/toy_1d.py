@@ -6,17 +6,11 @@ density (green, solid) and the discriminator D(x) (blue, dashed) as training goe
 Early on D separates the two densities; as G's density moves onto the data's, D flattens
 towards ½ everywhere — the paper's global optimum, where D*(x) = p_data / (p_data + p_g) = ½.
 """
-import argparse
-import os
-import sys
-
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from tinygan import images  # noqa: E402
-from tinygan.losses import sigmoid  # noqa: E402
-from tinygan.presets import small_gan  # noqa: E402
+from tinygan import cli, images
+from tinygan.losses import sigmoid
+from tinygan.presets import small_gan
 
 DATA_MEAN, DATA_STD = 1.0, 0.5
 X_RANGE = (-1.5, 3.5)
@@ -37,8 +31,8 @@ def snapshot(gan, xs, n_samples=50000):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--iterations", type=int, default=3000, help="Algorithm 1 iterations (default 3000)")
+    parser = cli.ArgumentParser(__doc__)
+    parser.add_argument("--iterations", type=cli.positive_int, default=3000, help="Algorithm 1 iterations (default 3000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/figure1.png")
     args = parser.parse_args(argv)

@@ -1,9 +1,12 @@
 """Every benchmark runs once in a tiny configuration so it cannot rot. No time is asserted:
 speed is measured by running the benchmarks themselves (see the README)."""
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 BENCHMARKS = os.path.join(os.path.dirname(__file__), "..", "benchmarks")
 
@@ -18,28 +21,41 @@ def run_benchmark(script, *flags):
 TINY = ("--batch-size", "8", "--iters", "1", "--warmup", "1", "--repeats", "1")
 
 
-def test_train_step_prints_one_json_line():
+def test_train_step_prints_one_json_line_with_consistent_figures():
+    sys.path.insert(0, BENCHMARKS)
+    from common import step_gflop
     for update in ("alternating", "simultaneous"):
         result = json.loads(run_benchmark("train_step.py", *TINY, "--update", update))
         assert result["library"] == "tinygan" and result["batch"] == 8 and result["update"] == update
-        assert result["ms_per_iter"] > 0 and result["gemm_bound_ms"] > 0 and result["gflop_per_iter"] > 0
+        assert result["gflop_per_iter"] == round(step_gflop(8), 3)
+        assert result["ratio_to_gemm_bound"] == pytest.approx(result["ms_per_iter"] / result["gemm_bound_ms"], abs=2e-3)
 
 
-def test_torch_reference_runs_or_says_it_is_skipped():
+def test_the_papers_iteration_is_3_57_gflop():
+    sys.path.insert(0, BENCHMARKS)
+    from common import step_gflop
+    assert step_gflop(100) == pytest.approx(3.57, abs=0.005)
+
+
+def test_torch_reference_runs_where_torch_is_installed_and_says_so_where_not():
     line = run_benchmark("torch_reference.py", *TINY)
-    if line.startswith("skipped"):
-        assert "PyTorch is not installed" in line
+    if importlib.util.find_spec("torch") is None:
+        assert line.startswith("skipped: PyTorch is not installed")
     else:
         result = json.loads(line)
-        assert result["library"] == "torch" and result["ms_per_iter"] > 0
+        assert result["library"] == "torch" and result["batch"] == 8 and result["gflop_per_iter"] > 0
 
 
 def test_parzen_benchmark_prints_seconds():
     result = json.loads(run_benchmark("parzen.py", "--n-samples", "50", "--n-valid", "10", "--n-test", "20"))
-    assert result["seconds"] > 0 and result["n_test"] == 20
+    assert (result["n_samples"], result["n_valid"], result["n_test"]) == (50, 10, 20)
 
 
 def test_compare_alternates_both_libraries_and_reports_ratios():
     result = json.loads(run_benchmark("compare.py", "--rounds", "1", *TINY))
-    assert result["rounds"] == 1 and result["tinygan_ms"] > 0 and result["tinygan_over_gemm_bound"] > 0
-    assert result.get("torch", "").startswith("skipped") or result["tinygan_over_torch"] > 0
+    assert result["rounds"] == 1 and len(result["tinygan_rounds_ms"]) == 1
+    assert result["tinygan_best_ms"] == result["tinygan_ms"] == result["tinygan_rounds_ms"][0]
+    if importlib.util.find_spec("torch") is None:
+        assert result["torch"].startswith("skipped")
+    else:
+        assert result["tinygan_over_torch"] == pytest.approx(result["tinygan_ms"] / result["torch_ms"], abs=2e-3)

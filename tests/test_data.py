@@ -8,7 +8,7 @@ import pytest
 
 from tinygan import data
 
-MNIST = os.path.join(os.path.dirname(__file__), "..", "data", "mnist")
+MNIST = data.SHIPPED_MNIST
 
 
 def idx_bytes(array, dtype_code=0x08):

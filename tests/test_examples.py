@@ -60,16 +60,17 @@ def test_sample_writes_n_samples_in_the_unit_interval_and_a_grid(trained_checkpo
     assert stop.value.code == 2 and "-o" in capsys.readouterr().err
 
 
-def test_sigterm_saves_and_exits_143(tmp_path):
+@pytest.mark.parametrize("stop, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stop_signal_saves_and_exits_with_128_plus_its_number(stop, status, tmp_path):
     script = os.path.join(os.path.dirname(__file__), "..", "examples", "mnist_gan.py")
     process = subprocess.Popen([sys.executable, script, "--out", str(tmp_path), "--log-every", "1", "--epochs", "1"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:                     # wait until it trains
         if line.startswith("epoch 1 | iter 3/"):
             break
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     output, errors = process.communicate(timeout=120)
-    assert process.returncode == 143, errors
+    assert process.returncode == status, errors
     assert "stopped: saved" in output and "Traceback" not in errors
     _, meta = checkpoint.load(str(tmp_path / "checkpoint.npz"))
     assert 3 <= meta["iteration"] < 500

@@ -1,14 +1,16 @@
 """examples/mnist_gan.py end to end on the shipped MNIST: its outputs, exact resume, and the
 clear stops (bad flags, a folder that holds a run, architecture mismatch, NaN, no GPU)."""
 import csv
+import errno
 import os
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from examples_helper import load_example
-from tinygan import backend, checkpoint
+from tinygan import backend, checkpoint, files
 
 mnist_gan = load_example("mnist_gan")
 
@@ -141,3 +143,59 @@ def test_flags_and_set_make_one_configuration():
     assert (config.D_irange, config.D_keep_hidden, config.k, config.batch_size) == (0.05, 1.0, 2, 64)
     paper = mnist_gan.config_from_args(mnist_gan.parse_args(["--preset", "paper"]))
     assert paper == mnist_gan.PRESETS["paper"]
+
+
+def test_a_full_disk_stops_with_one_line_and_changes_no_file(tmp_path, capsys, monkeypatch):
+    run(tmp_path, "--max-iters", "2")
+    before = {name: (tmp_path / name).read_bytes() for name in ("checkpoint.npz", "metrics.csv")}
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(files.os, "fsync", full)
+    line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--max-iters", "4", "--log-every", "2")
+    assert "No space left on device" in line and "--resume" in line
+    assert {name: (tmp_path / name).read_bytes() for name in before} == before
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("meta_text, problem", [
+    ("not json", "not valid JSON"),
+    ('{"format": "tinygan-3", "iteration": 1, "epoch": 0, "n_pixels": 784}', "'config'"),
+    ('{"format": "tinygan-3", "config": {"k": "two"}, "iteration": 1, "epoch": 0, "n_pixels": 784}', "k"),
+])
+def test_checkpoint_metadata_that_is_not_valid_is_named(meta_text, problem, tmp_path, capsys):
+    arrays, _ = run(tmp_path, "--max-iters", "1")
+    path = tmp_path / "bad.npz"
+    np.savez(path, __meta__=np.array(meta_text), **arrays)
+    line = fails(capsys, 1, "--resume", path)
+    assert "bad.npz" in line and problem in line
+
+
+def test_resuming_or_scoring_on_other_data_names_both(tmp_path, capsys, monkeypatch):
+    splits = mnist_gan.data.load_mnist()
+    flipped = {name: (255 - images, labels) for name, (images, labels) in splits.items()}
+    with monkeypatch.context() as patch:
+        patch.setattr(mnist_gan.data, "load_mnist", lambda folder: flipped)
+        run(tmp_path, "--max-iters", "1")
+    line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--epochs", "2")
+    assert "was trained on" in line and "holds other images" in line
+    with pytest.raises(SystemExit) as stop:
+        load_example("parzen_eval").main([str(tmp_path / "checkpoint.npz"), "--n-samples", "50"])
+    assert stop.value.code == 1 and "pass the run's --data" in capsys.readouterr().err
+
+
+def test_a_corrupt_data_file_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "mnist"
+    shutil.copytree(mnist_gan.data.SHIPPED_MNIST, folder)
+    packed = bytearray((folder / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    packed[30] ^= 0xFF                                          # one flipped byte in the deflate stream
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(packed))
+    line = fails(capsys, 1, "--out", tmp_path / "run", "--data", folder)
+    assert "t10k-labels-idx1-ubyte.gz" in line
+
+
+def test_parzen_eval_refuses_a_json_path_in_a_missing_folder_before_computing(tmp_path, capsys):
+    run(tmp_path, "--max-iters", "1")
+    with pytest.raises(SystemExit) as stop:
+        load_example("parzen_eval").main([str(tmp_path / "checkpoint.npz"), "--json", str(tmp_path / "no" / "p.json")])
+    assert stop.value.code == 2 and "--json" in capsys.readouterr().err

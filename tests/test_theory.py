@@ -44,7 +44,9 @@ def test_value_of_trained_d_is_c_of_g_equals_minus_log4_plus_2_jsd():
     assert c_of_g == pytest.approx(metrics.value(metrics.optimal_discriminator(P_DATA, P_G), P_DATA, P_G), abs=1e-12)
     assert metrics.value(d, P_DATA, P_G) == pytest.approx(c_of_g, abs=C_TOLERANCE)
     assert metrics.value(d, P_DATA, P_G) <= c_of_g + 1e-12   # C(G) is the maximum over D
-    assert c_of_g > -np.log(4)
+    m = (P_DATA + P_G) / 2                                    # JSD written out for these two
+    jsd = 0.5 * np.sum(P_DATA * np.log(P_DATA / m)) + 0.5 * np.sum(P_G * np.log(P_G / m))
+    assert c_of_g == pytest.approx(-np.log(4) + 2 * jsd, abs=1e-12) and jsd > 0.1
 
 
 def test_at_p_g_equal_p_data_d_is_one_half_and_c_is_minus_log_4():

@@ -7,6 +7,7 @@ every part of that against the file and says which file is wrong and how.
 import gzip
 import hashlib
 import os
+import zlib
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def read_bytes(path):
         with open(path, "rb") as f:
             raw = f.read()
         return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise DataError(f"{path}: cannot read ({error})") from None
 
 
@@ -94,6 +95,9 @@ def load_mnist(folder=SHIPPED_MNIST):
     labels (N,) uint8. train = train[0:50000], valid = train[50000:], test = the t10k files.
     folder defaults to the MNIST shipped in the repository (data/mnist).
     """
+    if folder == SHIPPED_MNIST and not os.path.isdir(folder):
+        raise DataError(f"{folder}: the MNIST files ship in a source checkout of tinygan (data/mnist); "
+                        "from an installed copy, pass the folder that holds them (--data DIR)")
     checksums = read_checksums(folder)
     arrays = {key: read_idx(folder, name, checksums) for key, name in MNIST_FILES.items()}
     for split in ("train", "test"):
