@@ -141,8 +141,9 @@ def prepare(args):
                  f"{len(train_images)} images has fewer than k minibatches", cli.USAGE_ERROR)
     last_iteration = min(args.epochs * per_epoch, args.max_iters or np.inf)
     if last_iteration <= iteration:
-        cli.fail(f"--epochs {args.epochs}: the checkpoint is already at epoch {epoch} (iteration {iteration}); "
-                 "ask for more epochs", cli.USAGE_ERROR)
+        flag = f"--max-iters {args.max_iters}" if args.max_iters and args.max_iters <= iteration else f"--epochs {args.epochs}"
+        cli.fail(f"{flag}: nothing left to train, the checkpoint is at epoch {epoch} (iteration {iteration})",
+                 cli.USAGE_ERROR)
     device_images = backend.to_device(train_images, args.device)           # uint8, copied once
     log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
     if resumed:
