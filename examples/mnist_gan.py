@@ -44,7 +44,8 @@ def parse_args(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--epochs", type=cli.positive_int, default=100, help="epochs to train in all (default 100)")
     parser.add_argument("--preset", choices=sorted(PRESETS),
-                        help="default: Algorithm 1 that trains (see the README); paper: mnist.yaml")
+                        help="default: Algorithm 1 that trains (see the README); paper: mnist.yaml; "
+                             "wgan: a Wasserstein GAN; cgan: a conditional GAN")
     parser.add_argument("--batch-size", type=cli.positive_int, help="minibatch size m (presets: 100)")
     parser.add_argument("--k", type=cli.positive_int, help="D steps per G step (presets: 1)")
     parser.add_argument("--loss", choices=sorted(GENERATOR_LOSSES),
@@ -105,8 +106,8 @@ class Run:
     last_iteration: int
     provenance: dict
     train_images: np.ndarray   # (N, n_pixels) uint8 on the host, for the nearest-neighbour figure
-    fixed_z: object
-    quality: object            # (classifier, z, reference statistics), or None where it does not apply
+    fixed: tuple               # (z, labels) of the grids: labels None, or one row per class
+    quality: object            # (classifier, (z, labels), reference statistics), or None where it does not apply
     log_every: int
     keep_every: int
     warned: bool = False
@@ -145,12 +146,16 @@ def prepare(args):
         cli.fail(f"{flag}: nothing left to train, the checkpoint is at epoch {epoch} (iteration {iteration})",
                  cli.USAGE_ERROR)
     device_images = backend.to_device(train_images, args.device)           # uint8, copied once
+    labels = backend.to_device(splits["train"][1].astype(np.int64), args.device) if config.n_classes else None
+    if config.n_classes and int(splits["train"][1].max()) >= config.n_classes:
+        cli.fail(f"--data {args.data}: labels up to {int(splits['train'][1].max())}, but n_classes is "
+                 f"{config.n_classes}", cli.USAGE_ERROR)
     log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
     if resumed:
         log.restore(meta["logbook"], iteration, per_epoch)
-    return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed), log, out,
+    return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed, labels), log, out,
                per_epoch, iteration, epoch, last_iteration, provenance, train_images,
-               fixed_noise(config, N_FIXED, 1, args.device), quality_probe(config, splits, provenance, args.device),
+               fixed_input(config, N_FIXED, 1, args.device), quality_probe(config, splits, provenance, args.device),
                args.log_every, args.keep_every)
 
 
@@ -184,11 +189,14 @@ def check_resume(args, config, meta, provenance):
                  f"{provenance['data']['fingerprint']}): pass the run's --data")
 
 
-def fixed_noise(config, n, stream, device):
-    """n noise vectors drawn from (seed, stream) on the host, the same on every device and run."""
+def fixed_input(config, n, stream, device):
+    """(z, labels): n noise vectors drawn from (seed, stream) on the host, the same on every
+    device and run, and for a conditional GAN the labels 0 0 … 1 1 … (n / n_classes of each, so
+    a grid of n_classes columns has one row per class), else None."""
     z = np.random.default_rng([config.seed, stream]).uniform(-config.noise_range, config.noise_range,
                                                              (n, config.noise_dim))
-    return backend.to_device(z.astype(np.float32), device)
+    labels = np.arange(n) * config.n_classes // n if config.n_classes else None
+    return tuple(None if a is None else backend.to_device(a, device) for a in (z.astype(np.float32), labels))
 
 
 def quality_probe(config, splits, provenance, device):
@@ -202,7 +210,7 @@ def quality_probe(config, splits, provenance, device):
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
     test = backend.to_device(data.to_unit_float(splits["test"][0]), device)
-    return model, fixed_noise(config, N_QUALITY, 2, device), metrics.gaussian_statistics(model.classify(test)[0])
+    return model, fixed_input(config, N_QUALITY, 2, device), metrics.gaussian_statistics(model.classify(test)[0])
 
 
 def train(run, stop):
@@ -244,10 +252,14 @@ def end_epoch(run, iteration, epoch, lr, momentum, whole=True):
     quality = {"classes": "", "top_share": "", "inception": "", "frechet": ""}
     if run.quality:
         model, z, reference = run.quality
-        quality = metrics.sample_quality(run.gan.G.forward(z, train=False), model, reference)
+        quality = metrics.sample_quality(run.gan.generate(*z, train=False), model, reference)
+    if run.config.objective == "wasserstein":      # the critic's estimate of W(p_data, p_g): E f(x) − E f(G(z))
+        means = run.log.means()
+        quality = {"wasserstein_estimate": round(means["mean_D_x"] - means["mean_D_G_z"], 6), **quality}
+    momentum = momentum if run.config.optimizer == "momentum" else ""
     row = run.log.end_epoch(epoch, iteration, whole, lr=lr, momentum=momentum, **quality)
     warn_if_collapsed(run, row)
-    samples = backend.to_host(run.gan.G.forward(run.fixed_z, train=False))
+    samples = backend.to_host(run.gan.generate(*run.fixed, train=False))
     images.save_grid(samples, os.path.join(run.out, "samples", f"epoch_{epoch:03d}.png"))
     if whole and run.keep_every and epoch % run.keep_every == 0:
         save_gan(os.path.join(run.out, f"checkpoint_epoch_{epoch:03d}.npz"), run.gan, run.config, iteration,
@@ -268,7 +280,8 @@ def warn_if_collapsed(run, row):
 
 def finish(run):
     """After the last epoch: the nearest-neighbour figure and the animation of the grids."""
-    samples = backend.to_host(run.gan.G.forward(run.fixed_z[:30], train=False))
+    z, labels = run.fixed
+    samples = backend.to_host(run.gan.generate(z[:30], None if labels is None else labels[:30], train=False))
     pool = data.to_unit_float(run.train_images)
     nearest = backend.to_host(metrics.nearest_rows(samples, pool))
     images.save_pairs(samples, pool[nearest], os.path.join(run.out, "samples_nearest.png"))

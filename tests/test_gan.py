@@ -9,7 +9,7 @@ from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.gan import GAN
 from tinygan.layers import Linear, Maxout, ReLU, Sigmoid
-from tinygan.losses import bce_with_logits, non_saturating_generator_loss
+from tinygan.losses import GENERATOR_LOSSES, bce_with_logits, non_saturating_generator_loss
 from tinygan.network import Sequential
 from tinygan.optim import MomentumSGD
 from tinygan.presets import small_gan
@@ -167,3 +167,38 @@ def test_shared_noise_gives_g_the_d_steps_samples():
         gan.G.forward = lambda z, train=True: seen.append(z) or forward(z, train)
         gan.train_iteration(iter([real_batch("numpy")]))
         assert (seen[0] is seen[1]) == same
+
+
+def test_a_wasserstein_critic_step_descends_its_cost_and_clips_every_weight():
+    gan = tiny_gan()
+    gan.objective, gan.clip = "wasserstein", 0.05
+    gan.generator_loss = GENERATOR_LOSSES["wasserstein"]
+    reference = copy.deepcopy(gan)
+    x = real_batch("numpy")
+    cost, mean_f_real, mean_f_fake = gan.discriminator_step(x)
+    scores = reference.D.forward(np.concatenate([x, reference.generate(reference.sample_noise(len(x)))]))
+    assert cost == pytest.approx(scores[len(x):].mean() - scores[:len(x)].mean(), rel=1e-12)
+    assert (mean_f_real, mean_f_fake) == pytest.approx((scores[:len(x)].mean(), scores[len(x):].mean()), rel=1e-12)
+    for _, params, _, key in gan.D.parameters():
+        assert np.abs(params[key]).max() <= 0.05
+    assert any(np.abs(params[key]).max() == 0.05 for _, params, _, key in gan.D.parameters())
+
+
+def test_a_conditional_generator_step_matches_finite_differences():
+    """G(z ⊕ onehot(y)) through D(x ⊕ onehot(y)): G's gradient from generator_step against
+    float64 central differences of its cost, with the step's own z and labels."""
+    rng = np.random.default_rng(0)
+    G = Sequential(Linear(2 + 3, 8, rng=rng, dtype=np.float64), ReLU(), Linear(8, 4, rng=rng, dtype=np.float64), Sigmoid())
+    D = Sequential(Maxout(4 + 3, 3, 2, rng=rng, dtype=np.float64), Linear(3, 1, rng=rng, dtype=np.float64))
+    gan = GAN(G, D, MomentumSGD(G, 0.0, 0.5), MomentumSGD(D, 0.0, 0.5), noise_dim=2,
+              rng=np.random.default_rng(5), n_classes=3)
+    reference = copy.deepcopy(gan)
+    gan.generator_step(6)
+    z, labels = reference.sample_noise(6), reference.sample_labels(6)
+    assert sorted(set(labels.tolist())) == [0, 1, 2]
+
+    def cost():
+        fake = reference.generate(z, labels)
+        return float(non_saturating_generator_loss(reference.D.forward(reference.with_labels(fake, labels)))[0])
+    for (name, _, grads, key), (_, params, _, _) in zip(gan.G.parameters(), reference.G.parameters()):
+        assert gradcheck.relative_error(grads[key], gradcheck.numeric_gradient(cost, params[key])) < GRAD_TOL, name

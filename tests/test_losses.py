@@ -4,7 +4,7 @@ import pytest
 
 from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
-from tinygan.losses import (GENERATOR_LOSSES, bce_with_logits, maximum_likelihood_generator_loss,
+from tinygan.losses import (GENERATOR_LOSSES, bce_with_logits, critic_loss, wasserstein_generator_loss, maximum_likelihood_generator_loss,
                             minimax_generator_loss, non_saturating_generator_loss, softmax,
                             softmax_cross_entropy, softplus)
 
@@ -80,3 +80,20 @@ def test_softmax_cross_entropy_closed_form_and_extremes():
     assert loss == 2e4 and np.isfinite(d_logits).all() and d_logits.dtype == np.float32
     with pytest.raises(ValueError, match=r"expected \(N, C\) logits and \(N,\) labels"):
         softmax_cross_entropy(np.zeros((2, 3)), np.zeros(3, int))
+
+
+@pytest.mark.parametrize("shape", [(2, 1), (7, 1)])
+def test_critic_loss_gradient_check_and_closed_form(shape, device):
+    targets = backend.to_device((np.arange(shape[0]) % 2 == 0).astype(np.float64).reshape(shape), device)
+    scores = _logits(shape, device)
+    assert gradcheck.check_loss(critic_loss, scores, targets) < GRAD_TOL
+    f, t = backend.to_host(scores), backend.to_host(targets)
+    expected = f[t == 0].mean() - f[t == 1].mean()            # mean f(fake) − mean f(real)
+    assert float(backend.to_host(critic_loss(scores, targets)[0])) == pytest.approx(expected, rel=1e-12)
+
+
+def test_wasserstein_generator_loss_gradient_check(device):
+    scores = _logits((5, 1), device)
+    assert gradcheck.check_loss(wasserstein_generator_loss, scores) < GRAD_TOL
+    assert float(backend.to_host(wasserstein_generator_loss(scores)[0])) == pytest.approx(
+        -backend.to_host(scores).mean(), rel=1e-12)

@@ -199,3 +199,24 @@ def test_parzen_eval_refuses_a_json_path_in_a_missing_folder_before_computing(tm
     with pytest.raises(SystemExit) as stop:
         load_example("parzen_eval").main([str(tmp_path / "checkpoint.npz"), "--json", str(tmp_path / "no" / "p.json")])
     assert stop.value.code == 2 and "--json" in capsys.readouterr().err
+
+
+def test_the_wgan_preset_logs_the_critics_estimate(tmp_path):
+    arrays, meta = run(tmp_path, "--preset", "wgan", "--max-iters", "2")
+    row = read_csv(tmp_path / "metrics.csv")[0]
+    assert float(row["wasserstein_estimate"]) == pytest.approx(float(row["mean_D_x"]) - float(row["mean_D_G_z"]), abs=2e-6)
+    assert row["momentum"] == "" and meta["config"]["optimizer"] == "rmsprop"
+    assert max(np.abs(arrays[name]).max() for name in arrays if name.startswith("D/")) <= 0.01
+    assert any(name.startswith("D_optimizer/s.") for name in arrays)       # RMSProp's state resumes
+
+
+def test_the_cgan_preset_draws_one_row_per_digit_and_samples_a_chosen_one(tmp_path, capsys):
+    arrays, meta = run(tmp_path, "--preset", "cgan", "--max-iters", "2")
+    assert arrays["G/0.W"].shape == (110, 1200) and arrays["D/1.W"].shape == (794, 1200)
+    assert meta["config"]["n_classes"] == 10
+    sample = load_example("sample")
+    sample.main([str(tmp_path / "checkpoint.npz"), "-n", "5", "--label", "7", "-o", str(tmp_path / "s.npy")])
+    assert np.load(tmp_path / "s.npy").shape == (5, 784)
+    with pytest.raises(SystemExit) as stop:
+        sample.main([str(tmp_path / "checkpoint.npz"), "--label", "10", "-o", str(tmp_path / "s.npy")])
+    assert stop.value.code == 2 and "--label 10" in capsys.readouterr().err

@@ -12,14 +12,20 @@
 
 D here outputs logits a (D(x) = σ(a)); the sigmoid lives inside the losses. G's cost is the
 minimax one above or, by default, the paper's non-saturating −log D(G(z)) (§3).
+
+Two extensions use the same loop. A Wasserstein GAN (Arjovsky et al., 2017) makes D a critic f:
+its cost is mean f(G(z)) − mean f(x), its weights are clipped to [−c, c] after every step, and
+G descends −mean f(G(z)). A conditional GAN (Mirza & Osindero, 2014) gives G and D a one-hot
+label beside z and beside x: G learns p(x | y).
 """
 import numpy as np
 
 from . import backend
-from .losses import GENERATOR_LOSSES, bce_with_logits, sigmoid
+from .losses import GENERATOR_LOSSES, bce_with_logits, critic_loss, sigmoid
 
 UPDATES = ("alternating", "simultaneous")
 NOISE_FOR_G = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) or the D step's z
+OBJECTIVES = ("gan", "wasserstein")
 
 
 class GAN:
@@ -28,12 +34,15 @@ class GAN:
     generator: Sequential mapping z (m, noise_dim) -> x (m, n_pixels); discriminator: Sequential
     mapping x (m, n_pixels) -> logits (m, 1); both float32 and on the device of ``rng``, which draws
     the noise and every dropout mask. The noise prior is U(−noise_range, noise_range)^noise_dim
-    (the paper's code: U(−√3, √3), unit variance).
+    (the paper's code: U(−√3, √3), unit variance). With n_classes > 0 the GAN is conditional:
+    G's input is z ⊕ onehot(y) (noise_dim + n_classes columns), D's is x ⊕ onehot(y), and the
+    real minibatches come as (x, y) pairs; fake labels are drawn uniformly.
     """
 
     def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
                  noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
-                 update="alternating", G_noise="fresh", D_loss_weight=1.0):
+                 update="alternating", G_noise="fresh", D_loss_weight=1.0, objective="gan",
+                 clip=0.0, n_classes=0):
         if generator_loss not in GENERATOR_LOSSES:
             raise ValueError(f"generator loss {generator_loss!r}: expected one of "
                              f"{sorted(GENERATOR_LOSSES)}")
@@ -48,9 +57,15 @@ class GAN:
         if G_noise not in NOISE_FOR_G:
             raise ValueError(f"G_noise {G_noise!r}: expected one of {NOISE_FOR_G}")
         self.update, self.G_noise, self._last_z = update, G_noise, None
-        self.D_loss_weight = D_loss_weight
+        if objective not in OBJECTIVES or (objective == "wasserstein") != (generator_loss == "wasserstein"):
+            raise ValueError(f"objective {objective!r} with generator loss {generator_loss!r}: expected "
+                             "'gan' with a GAN loss, or 'wasserstein' with the 'wasserstein' loss")
+        self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
+        self._last_labels = None
         _, params, _, key = next(generator.parameters())
         self.dtype = params[key].dtype      # float32 for training, float64 in the tests
+        _, params, _, key = list(generator.parameters())[-1]
+        self.n_pixels = params[key].shape[-1]
         self.set_rng(rng)
 
     def set_rng(self, rng):
@@ -64,7 +79,24 @@ class GAN:
         u = self.rng.random((m, self.noise_dim), dtype=self.dtype)
         return (2 * u - 1) * self.dtype.type(self.noise_range)
 
-    def discriminator_step(self, x):
+    def sample_labels(self, m):
+        """(m,) labels drawn uniformly from the n_classes (None for an unconditional GAN)."""
+        if not self.n_classes:
+            return None
+        return (self.rng.random(m, dtype=np.float32) * self.n_classes).astype(np.int64)
+
+    def with_labels(self, rows, labels):
+        """rows ⊕ onehot(labels): (m, d) -> (m, d + n_classes); the rows alone when unconditional."""
+        if labels is None:
+            return rows
+        xp = backend.array_module(rows)
+        return xp.concatenate([rows, xp.eye(self.n_classes, dtype=rows.dtype)[labels]], axis=1)
+
+    def generate(self, z, labels=None, train=True):
+        """G(z), or G(z ⊕ onehot(labels)) for a conditional GAN: (m, n_pixels)."""
+        return self.G.forward(self.with_labels(z, labels), train)
+
+    def discriminator_step(self, x, labels=None):
         """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, n_pixels) float32.
 
         Real and fake rows go through D as one batch of 2m, so one forward and one backward
@@ -74,13 +106,16 @@ class GAN:
         xp = backend.array_module(x)
         m = len(x)
         z = self._last_z = self.sample_noise(m)                     # line 3: m noise samples
-        x_fake = self.G.forward(z)
-        logits = self.D.forward(xp.concatenate([x, x_fake]))        # line 4: x is the data minibatch
+        fake_labels = self._last_labels = self.sample_labels(m)
+        x_fake = self.generate(z, fake_labels)
+        logits = self.D.forward(xp.concatenate([self.with_labels(x, labels),      # line 4: x, the data
+                                                self.with_labels(x_fake, fake_labels)]))
         disc_loss, d_logits = self.disc_cost(logits)
         self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
         self.D_optimizer.step()
-        D_of_x = sigmoid(logits)
-        return disc_loss, D_of_x[:m].mean(), D_of_x[m:].mean()
+        self.clip_critic()
+        outputs = self.outputs(logits)
+        return disc_loss, outputs[:m].mean(), outputs[m:].mean()
 
     def generator_step(self, m):
         """One G update (Algorithm 1, lines 7-8) with a fresh noise minibatch of size m.
@@ -88,44 +123,67 @@ class GAN:
         The gradient flows through D to its input only: D's parameters, gradients and optimiser state
         are left exactly as they were. Returns G's loss as a 0-d device array.
         """
-        z = self._last_z if self.G_noise == "shared" else self.sample_noise(m)   # line 7
-        logits = self.D.forward(self.G.forward(z))
-        gen_loss, d_logits = self.generator_loss(logits)              # line 8: descend G's cost
-        self.G.backward(self.D.backward_input(d_logits))
+        if self.G_noise == "shared":
+            z, labels = self._last_z, self._last_labels
+        else:
+            z = self.sample_noise(m)                                # line 7: m noise samples
+            labels = self.sample_labels(m)
+        logits = self.D.forward(self.with_labels(self.generate(z, labels), labels))
+        gen_loss, d_logits = self.generator_loss(logits)            # line 8: descend G's cost
+        self.G.backward(self.D.backward_input(d_logits)[:, :self.n_pixels])
         self.G_optimizer.step()
         return gen_loss
 
-    def simultaneous_step(self, x):
+    def simultaneous_step(self, x, labels=None):
         """What the paper's released code did: one minibatch, one z, one D forward (so one set of
         dropout masks); D's and G's gradients from that pass, both applied in one step.
         Returns (D loss, G loss, mean D(x), mean D(G(z))) as 0-d device arrays."""
         xp = backend.array_module(x)
         m = len(x)
-        x_fake = self.G.forward(self.sample_noise(m))
-        logits = self.D.forward(xp.concatenate([x, x_fake]))
+        z = self.sample_noise(m)
+        fake_labels = self.sample_labels(m)
+        x_fake = self.generate(z, fake_labels)
+        logits = self.D.forward(xp.concatenate([self.with_labels(x, labels),
+                                                self.with_labels(x_fake, fake_labels)]))
         disc_loss, d_logits = self.disc_cost(logits)
         gen_loss, d_fake_logits = self.generator_loss(logits[m:])
         d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
-        self.G.backward(self.D.backward_input(d_logits_for_g)[m:])  # G's gradient through D ...
+        self.G.backward(self.D.backward_input(d_logits_for_g)[m:, :self.n_pixels])  # G's gradient ...
         self.D.backward(d_logits)                                   # ... and D's, from one pass
         self.D_optimizer.step()
         self.G_optimizer.step()
-        D_of_x = sigmoid(logits)
-        return disc_loss, gen_loss, D_of_x[:m].mean(), D_of_x[m:].mean()
+        self.clip_critic()
+        outputs = self.outputs(logits)
+        return disc_loss, gen_loss, outputs[:m].mean(), outputs[m:].mean()
 
     def train_iteration(self, batches):
         """One iteration of Algorithm 1's outer loop, drawing k real minibatches from the
         iterator ``batches``. Returns a (4,) device array: the last D loss, G's loss, mean D(x)
         and mean D(G(z)); reading it is the caller's only host synchronisation."""
         if self.update == "simultaneous":                          # line 1, as the released code
-            stats = self.simultaneous_step(next(batches))
+            stats = self.simultaneous_step(*self._real(batches))
         else:
             for _ in range(self.k):                                 # line 2: for k steps
-                x = next(batches)
-                disc_loss, mean_D_x, mean_D_G_z = self.discriminator_step(x)
-            gen_loss = self.generator_step(len(x))                    # lines 7-8: then one G step
+                x, labels = self._real(batches)
+                disc_loss, mean_D_x, mean_D_G_z = self.discriminator_step(x, labels)
+            gen_loss = self.generator_step(len(x))                  # lines 7-8: then one G step
             stats = (disc_loss, gen_loss, mean_D_x, mean_D_G_z)
         return backend.array_module(stats[0]).stack(stats)
+
+    def _real(self, batches):
+        """The next real minibatch as (x, labels): labels None for an unconditional GAN."""
+        batch = next(batches)
+        return batch if self.n_classes else (batch, None)
+
+    def outputs(self, logits):
+        """What D says of each row: D(x) = σ(a) for a GAN, the critic's score f(x) for a WGAN."""
+        return sigmoid(logits) if self.objective == "gan" else logits
+
+    def clip_critic(self):
+        """WGAN: every critic weight back into [−clip, clip] (a crude Lipschitz constraint)."""
+        if self.objective == "wasserstein" and self.clip:
+            for _, params, _, key in self.D.parameters():
+                backend.array_module(params[key]).clip(params[key], -self.clip, self.clip, out=params[key])
 
     def disc_cost(self, logits):
         """D's cost on (2m, 1) logits, m real rows then m fake ones, and dL/dlogits:
@@ -133,9 +191,12 @@ class GAN:
             D_loss_weight · [BCE(D(x), 1) + BCE(D(G(z)), 0)],   each BCE a mean over m rows.
 
         Weight 1 is Algorithm 1 as printed (descend the BCE = ascend V); the released code used
-        ½, the mean over the 2m rows. Scaling a cost by c is scaling D's step by c."""
+        ½, the mean over the 2m rows. Scaling a cost by c is scaling D's step by c. A WGAN's
+        critic has ``critic_loss`` instead."""
         xp, m = backend.array_module(logits), len(logits) // 2
         targets = xp.concatenate([xp.ones((m, 1), self.dtype), xp.zeros((m, 1), self.dtype)])
+        if self.objective == "wasserstein":
+            return critic_loss(logits, targets)
         mean_of_2m, d_logits = bce_with_logits(logits, targets)         # = ½[BCE real + BCE fake]
         scale = self.dtype.type(2 * self.D_loss_weight)
         return scale * mean_of_2m, scale * d_logits

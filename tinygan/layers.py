@@ -266,7 +266,7 @@ class Dropout(Layer):
         self.keep_prob, self.rng = keep_prob, rng
 
     def _forward(self, x, train):
-        if not train:
+        if not train or self.keep_prob == 1:
             return x, None
         if self.rng is None:
             raise RuntimeError(f"{self}: training mode needs a random generator: pass rng= "

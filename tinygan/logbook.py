@@ -63,15 +63,17 @@ class Logbook:
         """Writes one CSV row: epoch, iteration, the epoch's mean of every statistic, any other
         ``columns`` and the epoch's seconds; returns the row as a dict. After a whole epoch the sums start
         again; after a part of one (whole=False) they go on, and ``restore`` drops its row."""
-        means = self.sums / max(self.count, 1)
-        row = {"epoch": epoch, "iteration": iteration,
-               **{name: round(float(m), 6) for name, m in zip(self.stat_names, means)},
-               **columns, "seconds": round(self.seconds, 3)}
+        row = {"epoch": epoch, "iteration": iteration, **self.means(), **columns, "seconds": round(self.seconds, 3)}
         self.rows.append(row)
         self.write()
         if whole:
             self.sums, self.count, self.seconds = np.zeros(len(self.stat_names)), 0, 0.0
         return row
+
+    def means(self):
+        """{statistic name: its mean over the epoch so far}, rounded to 6 decimals."""
+        means = self.sums / max(self.count, 1)
+        return {name: round(float(m), 6) for name, m in zip(self.stat_names, means)}
 
     def write(self):
         """The whole CSV, rewritten atomically (a run's CSV is a few hundred rows)."""

@@ -77,10 +77,30 @@ def maximum_likelihood_generator_loss(fake_logits):
     return (-half_exp).mean(), d_logits.astype(fake_logits.dtype, copy=False)
 
 
+def critic_loss(scores, targets):
+    """WGAN's critic cost (Arjovsky et al., 2017), minimised: mean f(fake) − mean f(real).
+
+    scores: (N, 1) critic outputs f(x), not squashed; targets: same shape, 1 on real rows and 0
+    on fake ones. −loss is the critic's estimate of the Wasserstein-1 distance (times the
+    Lipschitz constant that weight clipping allows). dL/df = 1/n_fake on a fake row, −1/n_real
+    on a real one.
+    """
+    n_real = targets.sum()
+    d_scores = (1 - targets) / (len(targets) - n_real) - targets / n_real
+    return (d_scores * scores).sum(), d_scores.astype(scores.dtype, copy=False)
+
+
+def wasserstein_generator_loss(scores):
+    """G's WGAN cost: −mean f(G(z)), so G raises the critic's score of its samples."""
+    n = len(scores)
+    return -scores.mean(), backend.array_module(scores).full_like(scores, -1.0 / n)   # dL/df = −1/N
+
+
 GENERATOR_LOSSES = {
     "non-saturating": non_saturating_generator_loss,
     "minimax": minimax_generator_loss,
     "maximum-likelihood": maximum_likelihood_generator_loss,
+    "wasserstein": wasserstein_generator_loss,
 }
 
 

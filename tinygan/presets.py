@@ -6,11 +6,15 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from . import backend, checkpoint
-from .gan import NOISE_FOR_G, GAN, UPDATES
+from .gan import NOISE_FOR_G, OBJECTIVES, GAN, UPDATES
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
-from .optim import MomentumSGD, exponential_decay, linear_ramp
+from .optim import Adam, MomentumSGD, RMSProp, exponential_decay, linear_ramp
+
+OPTIMIZERS = {"momentum": lambda network, config: MomentumSGD(network, config.lr, config.momentum_start),
+              "rmsprop": lambda network, config: RMSProp(network, config.lr),
+              "adam": lambda network, config: Adam(network, config.lr)}
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class Config:
     update: str = "alternating"              # Algorithm 1; "simultaneous": the released code
     G_noise: str = "fresh"                   # G's step draws a fresh z (Algorithm 1, line 7)
     seed: int = 0                            # weights, noise, dropout masks and data order
+    optimizer: str = "momentum"              # "rmsprop" or "adam": lr then is theirs, momentum unused
+    objective: str = "gan"                   # "wasserstein": D is a WGAN critic (Arjovsky et al., 2017)
+    clip: float = 0.0                        # WGAN: the critic's weights are clipped to [−clip, clip]
+    n_classes: int = 0                       # > 0: a conditional GAN on that many labels (Mirza & Osindero)
 
     def __post_init__(self):
         for name in ("noise_dim", "G_hidden", "D_units", "D_pieces", "batch_size", "k"):
@@ -62,6 +70,12 @@ class Config:
         _require("update", self.update in UPDATES, f"one of {UPDATES}")
         _require("G_noise", self.G_noise in NOISE_FOR_G, f"one of {NOISE_FOR_G}")
         _require("k", self.update == "alternating" or self.k == 1, "1 with simultaneous updates")
+        _require("optimizer", self.optimizer in OPTIMIZERS, f"one of {sorted(OPTIMIZERS)}")
+        _require("objective", self.objective in OBJECTIVES, f"one of {OBJECTIVES}")
+        _require("generator_loss", (self.objective == "wasserstein") == (self.generator_loss == "wasserstein"),
+                 "'wasserstein' exactly when the objective is")
+        _require("clip", self.clip >= 0, "a number ≥ 0 (0: no clipping)")
+        _require("n_classes", self.n_classes >= 0, "a whole number ≥ 0 (0: unconditional)")
 
     def to_dict(self):
         return asdict(self)
@@ -89,13 +103,17 @@ PRESETS = {
     "paper": Config(),
 }
 PRESETS["default"] = PRESETS["paper"]
+PRESETS["wgan"] = replace(  # the WGAN paper's settings on the paper's networks, without dropout
+    PRESETS["paper"], objective="wasserstein", generator_loss="wasserstein", clip=0.01, k=5,
+    optimizer="rmsprop", lr=5e-5, lr_decay=1.0, D_keep_input=1.0, D_keep_hidden=1.0)
+PRESETS["cgan"] = replace(PRESETS["default"], n_classes=10)
 
 
 def paper_generator(config, n_pixels, output_bias, rng):
-    """G: z (m, 100) -> x (m, n_pixels) in (0, 1); output bias = logit of the pixel means."""
+    """G: z (m, 100) [⊕ onehot(y)] -> x (m, n_pixels) in (0, 1); output bias = logit of the pixel means."""
     init = uniform(config.G_irange)
     hidden = config.G_hidden
-    generator = Sequential(Linear(config.noise_dim, hidden, init, rng), ReLU(),
+    generator = Sequential(Linear(config.noise_dim + config.n_classes, hidden, init, rng), ReLU(),
                            Linear(hidden, hidden, init, rng), ReLU(),
                            Linear(hidden, n_pixels, init, rng), Sigmoid())
     generator.layers[-2].params["b"] = output_bias.astype(np.float32)
@@ -103,9 +121,9 @@ def paper_generator(config, n_pixels, output_bias, rng):
 
 
 def paper_discriminator(config, n_pixels, rng):
-    """D: x (m, n_pixels) -> logits (m, 1), with dropout on every layer's input."""
+    """D: x (m, n_pixels) [⊕ onehot(y)] -> logits (m, 1), with dropout on every layer's input."""
     init, units, pieces = uniform(config.D_irange), config.D_units, config.D_pieces
-    return Sequential(Dropout(config.D_keep_input), Maxout(n_pixels, units, pieces, init, rng),
+    return Sequential(Dropout(config.D_keep_input), Maxout(n_pixels + config.n_classes, units, pieces, init, rng),
                       Dropout(config.D_keep_hidden), Maxout(units, units, pieces, init, rng),
                       Dropout(config.D_keep_hidden), Linear(units, 1, init, rng))
 
@@ -124,12 +142,12 @@ def paper_gan(config, pixel_means, device="numpy"):
     output_bias = sigmoid_bias_from_means(pixel_means)
     generator = paper_generator(config, n_pixels, output_bias, init_rng).to(device)
     discriminator = paper_discriminator(config, n_pixels, init_rng).to(device)
-    return GAN(generator, discriminator,
-               MomentumSGD(generator, config.lr, config.momentum_start),
-               MomentumSGD(discriminator, config.lr, config.momentum_start),
+    make_optimizer = OPTIMIZERS[config.optimizer]
+    return GAN(generator, discriminator, make_optimizer(generator, config), make_optimizer(discriminator, config),
                config.noise_dim, backend.default_rng(config.seed + 1, device),
                noise_range=config.noise_range, k=config.k, generator_loss=config.generator_loss,
-               update=config.update, G_noise=config.G_noise, D_loss_weight=config.D_loss_weight)
+               update=config.update, G_noise=config.G_noise, D_loss_weight=config.D_loss_weight,
+               objective=config.objective, clip=config.clip, n_classes=config.n_classes)
 
 
 def apply_paper_schedule(gan, config, iteration, epoch):
@@ -140,7 +158,9 @@ def apply_paper_schedule(gan, config, iteration, epoch):
     momentum = linear_ramp(config.momentum_start, config.momentum_end,
                            config.momentum_start_epoch, config.momentum_end_epoch, epoch)
     for optimizer, scale in ((gan.G_optimizer, config.G_lr_scale), (gan.D_optimizer, config.D_lr_scale)):
-        optimizer.lr, optimizer.momentum = lr * scale, momentum
+        optimizer.lr = lr * scale
+        if isinstance(optimizer, MomentumSGD):
+            optimizer.momentum = momentum
     return lr, momentum
 
 
