@@ -14,7 +14,7 @@ In continuous time both are the circle (a, b) = r·(cos t, −sin t)... neither 
 """
 import numpy as np
 
-from tinygan import cli, images
+from tinygan import cli, plots
 
 
 def play(a, b, eta, steps, simultaneous):
@@ -42,13 +42,21 @@ def main(argv=None):
         radius = np.hypot(path[:, 0], path[:, 1])
         print(f"{name:>12}: distance from (0, 0) {radius[0]:.3f} -> {radius[-1]:.3f} "
               f"(min {radius.min():.3f}, max {radius.max():.3f}) after {args.steps} steps")
+    try:
+        plt = plots.pyplot()
+    except RuntimeError as error:
+        cli.fail(str(error))
+    figure, axes = plt.subplots(1, 2, figsize=(10, 5), sharex=True, sharey=True)
     limit = 1.1 * np.abs(simultaneous).max()
-    panels = [images.plot_panel([(path[:, 0], path[:, 1], colour, "solid", f"{name} (a, b)"),
-                                 ([0], [0], "black", "solid", "")], (-limit, limit), (-limit, limit),
-                                f"{name} gradient play on v = a*b", size=(360, 360))
-              for name, path, colour in (("simultaneous", simultaneous, "red"),
-                                         ("alternating", alternating, "blue"))]
-    images.save_panels(panels, args.out)
+    for ax, name, path, colour in ((axes[0], "simultaneous", simultaneous, "tab:red"),
+                                   (axes[1], "alternating", alternating, "tab:blue")):
+        ax.plot(path[:, 0], path[:, 1], color=colour, lw=1, marker=".", ms=3, label="(a, b), one dot a step")
+        ax.plot(*path[0], "o", color="black", ms=7, label=f"start ({path[0, 0]:g}, {path[0, 1]:g})")
+        ax.plot(0, 0, "*", color="gold", mec="black", ms=14, label="equilibrium (0, 0)")
+        ax.set(title=f"{name} play, η = {args.eta:g}, {args.steps} steps", xlabel="a (minimises a·b)",
+               ylabel="b (maximises a·b)", xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal")
+        ax.legend(loc="lower left", fontsize=8)
+    plots.save(figure, args.out)
     print(f"wrote {args.out}")
 
 

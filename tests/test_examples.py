@@ -36,16 +36,23 @@ def test_interpolate_writes_figure_3(trained_checkpoint, tmp_path):
     assert Image.open(tmp_path / "f3.png").size == (2 * (5 * 29 + 1), 2 * (3 * 29 + 1))
 
 
-def test_toy_1d_writes_figure_1(tmp_path, capsys):
-    load_example("toy_1d").main(["--iterations", "100", "--out", str(tmp_path / "f1.png")])
-    assert Image.open(tmp_path / "f1.png").size[0] == 4 * 360
-    assert "(d) iteration 100" in capsys.readouterr().out
+def test_toy_1d_draws_figure_1_and_measures_how_far_p_g_is_from_p_data(tmp_path, capsys):
+    toy = load_example("toy_1d")
+    edges = np.linspace(*toy.X_RANGE, toy.N_BINS + 1)
+    assert toy.bin_probabilities(edges).sum() == pytest.approx(1, abs=1e-6)   # the bins hold the data
+    toy.main(["--iterations", "100", "--out", str(tmp_path / "f1.png")])
+    out = capsys.readouterr().out
+    assert "(d) iteration 100" in out and Image.open(tmp_path / "f1.png").format == "PNG"
+    total_variation = float(out.split("total variation between p_g and p_data: ")[1].split()[0])
+    assert 0.5 < total_variation <= 1                        # after 100 iterations G is still far off
 
 
 def test_bilinear_game_writes_its_plot(tmp_path, capsys):
     load_example("bilinear_game").main(["--steps", "50", "--out", str(tmp_path / "b.png")])
-    assert os.path.exists(tmp_path / "b.png")
-    assert "simultaneous: distance from (0, 0) 1.000 -> 1.282" in capsys.readouterr().out
+    assert Image.open(tmp_path / "b.png").format == "PNG"
+    out = capsys.readouterr().out
+    assert f"simultaneous: distance from (0, 0) 1.000 -> {(1 + 0.1 ** 2) ** 25:.3f}" in out     # √(1+η²) a step
+    assert "alternating: distance from (0, 0) 1.000 -> 0.989 (min 0.976, max 1.026)" in out     # a closed orbit
 
 
 def test_sample_writes_n_samples_in_the_unit_interval_and_a_grid(trained_checkpoint, tmp_path, capsys):

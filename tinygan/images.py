@@ -1,10 +1,10 @@
-"""Pictures from arrays, as PNG files (Pillow): sample grids, side-by-side figures, and simple
-line plots for the paper's toy figures.
+"""Pictures from arrays, as PNG and GIF files (Pillow): sample grids, side-by-side figures and
+animations. Line plots are matplotlib's (``plots``).
 
 Images come in as rows of pixels in [0, 1] on the host: (N, H·W) or (N, H, W).
 """
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from . import files
 
@@ -53,47 +53,3 @@ def save_pairs(left, right, path, pairs_per_row=5, image_shape=(28, 28), scale=2
     pairs = np.concatenate([np.asarray(left).reshape(-1, *image_shape), line,
                             np.asarray(right).reshape(-1, *image_shape)], axis=2)
     save_png(tile(pairs, pairs_per_row, pairs.shape[1:], pad=6), path, scale)
-
-
-# ----------------------------------------------------------------------------- line plots
-
-DASHES = {"solid": None, "dashed": 5, "dotted": 2}   # segments on, then as many off
-
-
-def plot_panel(curves, x_range, y_range, title="", size=(360, 260), margin=34):
-    """One panel of line plots as an (H, W, 3) uint8 array.
-
-    curves: list of (xs, ys, colour, style, label), style one of "solid", "dashed", "dotted";
-    x_range, y_range: (low, high) of the axes. Labels are listed top-left in their colours.
-    """
-    width, height = size
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    left, top, right, bottom = margin, 18, width - 8, height - margin + 12
-    draw.rectangle([left, top, right, bottom], outline="black")
-
-    def to_pixels(xs, ys):
-        u = left + (np.asarray(xs) - x_range[0]) / (x_range[1] - x_range[0]) * (right - left)
-        v = bottom - (np.asarray(ys) - y_range[0]) / (y_range[1] - y_range[0]) * (bottom - top)
-        return list(zip(u, np.clip(v, top, bottom)))
-
-    for xs, ys, colour, style, _ in curves:
-        points = to_pixels(xs, ys)
-        dash = DASHES[style]
-        for i, (start, end) in enumerate(zip(points[:-1], points[1:])):
-            if dash is None or (i // dash) % 2 == 0:
-                draw.line([start, end], fill=colour, width=2)
-    low, high = f"{x_range[0]:.3g}", f"{x_range[1]:.3g}"
-    draw.text((left - 8, bottom + 3), low, fill="black")
-    draw.text((right - draw.textlength(high), bottom + 3), high, fill="black")   # inside the image
-    for value, anchor in ((y_range[0], bottom), (y_range[1], top)):
-        draw.text((2, anchor - 6), f"{value:.3g}", fill="black")
-    draw.text((left, 3), title, fill="black")
-    for i, (*_, colour, _, label) in enumerate(curves):
-        draw.text((left + 6, top + 4 + 12 * i), label, fill=colour)
-    return np.asarray(image)
-
-
-def save_panels(panels, path):
-    """Panels from ``plot_panel`` side by side in one PNG."""
-    save_png(np.concatenate(panels, axis=1), path)
