@@ -101,7 +101,7 @@ class Run:
     log: Logbook
     out: str
     per_epoch: int
-    iteration: int
+    iteration: int             # where the run stands (updated when training ends)
     epoch: int
     last_iteration: int
     provenance: dict
@@ -233,7 +233,7 @@ def train(run, stop):
         if whole or iteration == run.last_iteration:             # an epoch, or a run's last part of one
             end_epoch(run, iteration, epoch if whole else epoch + 1, lr, momentum, whole)
         save_gan(checkpoint_path(run.out), gan, config, iteration, epoch, logbook=log.state(), **run.provenance)
-    return iteration
+    return iteration, epoch
 
 
 def read_window(run, iteration, epoch):
@@ -308,10 +308,10 @@ def main(argv=None):
     run = prepare(args)
     if args.overwrite and not args.resume:
         clear_run(run.out)
-    start = time.perf_counter()
+    start, first_iteration = time.perf_counter(), run.iteration
     try:
         with cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):   # NaN: the log reports it
-            iteration = train(run, stop)
+            run.iteration, run.epoch = train(run, stop)
         if not stop.requested:
             finish(run)
     except OSError as error:            # a full disk, a folder removed under the run: files stay whole
@@ -319,10 +319,11 @@ def main(argv=None):
         cli.fail(f"cannot write {error.filename or run.out} ({error.strerror or error}); every file written "
                  f"before is whole" + (f": continue with --resume {kept}" if os.path.exists(kept) else ""))
     if stop.requested:
-        print(f"stopped: saved {checkpoint_path(run.out)} at iteration {iteration}; "
+        print(f"stopped: saved {checkpoint_path(run.out)} at iteration {run.iteration}; "
               f"continue with --resume {checkpoint_path(run.out)}")
         sys.exit(stop.exit_status)
-    print(f"done: {iteration - run.iteration} iterations in {time.perf_counter() - start:.1f} s; wrote {run.out}/")
+    print(f"done: {run.iteration - first_iteration} iterations in {time.perf_counter() - start:.1f} s; wrote {run.out}/")
+    return run
 
 
 if __name__ == "__main__":

@@ -81,3 +81,10 @@ def test_a_stop_signal_saves_and_exits_with_128_plus_its_number(stop, status, tm
     assert "stopped: saved" in output and "Traceback" not in errors
     _, meta = checkpoint.load(str(tmp_path / "checkpoint.npz"))
     assert 3 <= meta["iteration"] < 500
+
+
+def test_far_from_the_data_the_minimax_gradient_vanishes_and_the_critics_does_not(tmp_path, capsys):
+    medians = load_example("vanishing_gradients").main(["--steps", "300", "--out", str(tmp_path / "v.png")])
+    assert medians["minimax, optimal D"] < 1e-12 < 0.05 < medians["WGAN critic"]
+    assert medians["non-saturating, optimal D"] > 1
+    assert Image.open(tmp_path / "v.png").format == "PNG"

@@ -2,6 +2,7 @@
 clear stops (bad flags, a folder that holds a run, architecture mismatch, NaN, no GPU)."""
 import csv
 import errno
+import json
 import os
 import shutil
 
@@ -220,3 +221,13 @@ def test_the_cgan_preset_draws_one_row_per_digit_and_samples_a_chosen_one(tmp_pa
     with pytest.raises(SystemExit) as stop:
         sample.main([str(tmp_path / "checkpoint.npz"), "--label", "10", "-o", str(tmp_path / "s.npy")])
     assert stop.value.code == 2 and "--label 10" in capsys.readouterr().err
+
+
+def test_mnist_wgan_plots_the_estimate_and_mnist_cgan_writes_the_per_digit_table(tmp_path):
+    load_example("mnist_wgan").main(["--out", str(tmp_path / "w"), "--max-iters", "2", "--batch-size", "50"])
+    assert Image.open(tmp_path / "w" / "wasserstein.png").format == "PNG"
+    run_ = load_example("mnist_cgan").main(["--out", str(tmp_path / "c"), "--max-iters", "2", "--batch-size", "50"])
+    with open(tmp_path / "c" / "per_digit.json") as f:
+        table = json.load(f)
+    assert sorted(table["read_as_asked"]) == [str(d) for d in range(10)] and run_.iteration == 2
+    assert all(0 <= share <= 1 for share in table["read_as_asked"].values())
