@@ -231,3 +231,15 @@ def test_mnist_wgan_plots_the_estimate_and_mnist_cgan_writes_the_per_digit_table
         table = json.load(f)
     assert sorted(table["read_as_asked"]) == [str(d) for d in range(10)] and run_.iteration == 2
     assert all(0 <= share <= 1 for share in table["read_as_asked"].values())
+
+
+def test_seeds_table_summarises_runs(tmp_path, monkeypatch, capsys):
+    splits = mnist_gan.data.load_mnist()
+    small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
+    with monkeypatch.context() as patch:
+        patch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+        run(tmp_path, "--max-iters", "12", "--keep-every", "1")
+    capsys.readouterr()
+    load_example("seeds_table").main([str(tmp_path)])
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert row.startswith(f"| {tmp_path} | no | 1: 1, 1.00, ") and "; 2: " in row and "; 3: " in row
