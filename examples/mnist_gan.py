@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tinygan import backend, checkpoint, classifier, cli, data, images, metrics
-from tinygan.gan import NOISE_FOR_G, UPDATES
+from tinygan.gan import NOISE_FOR_G, UPDATES, uniform_noise
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, load_gan, paper_gan, \
@@ -193,10 +193,9 @@ def fixed_input(config, n, stream, device):
     """(z, labels): n noise vectors drawn from (seed, stream) on the host, the same on every
     device and run, and for a conditional GAN the labels 0 0 … 1 1 … (n / n_classes of each, so
     a grid of n_classes columns has one row per class), else None."""
-    z = np.random.default_rng([config.seed, stream]).uniform(-config.noise_range, config.noise_range,
-                                                             (n, config.noise_dim))
+    z = uniform_noise(np.random.default_rng([config.seed, stream]), n, config.noise_dim, config.noise_range)
     labels = np.arange(n) * config.n_classes // n if config.n_classes else None
-    return tuple(None if a is None else backend.to_device(a, device) for a in (z.astype(np.float32), labels))
+    return tuple(None if a is None else backend.to_device(a, device) for a in (z, labels))
 
 
 def quality_probe(config, splits, provenance, device):

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from tinygan import checkpoint, classifier, cli, data, metrics
+from tinygan.gan import uniform_noise
 from tinygan.presets import load_gan
 
 N_SAMPLES, AFTER_EPOCH, COLLAPSED_BELOW = 10000, 2, 0.01
@@ -28,9 +29,9 @@ def collapsed(folder):
 
 def quality(path, model, reference):
     gan, config, meta = load_gan(path)
-    z = np.random.default_rng(12345).uniform(-config.noise_range, config.noise_range, (N_SAMPLES, config.noise_dim))
+    z = uniform_noise(np.random.default_rng(12345), N_SAMPLES, config.noise_dim, config.noise_range)
     labels = np.arange(N_SAMPLES) % config.n_classes if config.n_classes else None
-    return meta["epoch"], metrics.sample_quality(gan.generate(z.astype(np.float32), labels, train=False), model, reference)
+    return meta["epoch"], metrics.sample_quality(gan.generate(z, labels, train=False), model, reference)
 
 
 def main(argv=None):

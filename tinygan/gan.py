@@ -28,6 +28,13 @@ NOISE_FOR_G = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) 
 OBJECTIVES = ("gan", "wasserstein")
 
 
+def uniform_noise(rng, m, noise_dim, noise_range, dtype=np.float32):
+    """The paper's noise prior, z ~ U(−r, r)^noise_dim: (m, noise_dim) in ``dtype``, drawn by
+    ``rng`` (a NumPy or CuPy generator, so on its device)."""
+    u = rng.random((m, noise_dim), dtype=dtype)
+    return (2 * u - 1) * np.dtype(dtype).type(noise_range)
+
+
 class GAN:
     """A generator, a discriminator, their optimisers, and Algorithm 1.
 
@@ -75,9 +82,8 @@ class GAN:
         self.D.set_rng(rng)
 
     def sample_noise(self, m):
-        """z ~ U(−r, r)^noise_dim: (m, noise_dim), drawn directly in the networks' dtype."""
-        u = self.rng.random((m, self.noise_dim), dtype=self.dtype)
-        return (2 * u - 1) * self.dtype.type(self.noise_range)
+        """z ~ U(−r, r)^noise_dim: (m, noise_dim), drawn on the device in the networks' dtype."""
+        return uniform_noise(self.rng, m, self.noise_dim, self.noise_range, self.dtype)
 
     def sample_labels(self, m):
         """(m,) labels drawn uniformly from the n_classes (None for an unconditional GAN)."""

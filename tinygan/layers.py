@@ -15,6 +15,7 @@ moves them.
 import numpy as np
 
 from . import backend
+from .losses import sigmoid
 
 
 # ----------------------------------------------------------------------------- initialisers
@@ -227,10 +228,11 @@ class LeakyReLU(Layer):
 
 
 class Sigmoid(Layer):
-    """y = 1 / (1 + e^(−x)), computed as ½·tanh(½x) + ½: no overflow, keeps the dtype."""
+    """y = 1 / (1 + e^(−x)), computed as ½·tanh(½x) + ½ (``losses.sigmoid``): no overflow,
+    keeps the dtype."""
 
     def _forward(self, x, train):
-        y = 0.5 * backend.array_module(x).tanh(0.5 * x) + 0.5
+        y = sigmoid(x)
         return y, y
 
     def _grad_input(self, d_out, y):
