@@ -132,6 +132,8 @@ def prepare(args):
                   "device": args.device}
     if resumed:
         gan, config, meta = resumed
+        if meta["contents"] != "gan":
+            cli.fail(f"{args.resume} holds a generator only: training resumes from a run's checkpoint.npz")
         check_resume(args, config, meta, provenance)
         iteration, epoch = meta["iteration"], meta["epoch"]
     else:

@@ -88,3 +88,16 @@ def test_far_from_the_data_the_minimax_gradient_vanishes_and_the_critics_does_no
     assert medians["minimax, optimal D"] < 1e-12 < 0.05 < medians["WGAN critic"]
     assert medians["non-saturating, optimal D"] > 1
     assert Image.open(tmp_path / "v.png").format == "PNG"
+
+
+def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot_resume(trained_checkpoint, tmp_path, capsys):
+    exported = str(tmp_path / "g.npz")
+    load_example("export_generator").main([trained_checkpoint, "-o", exported, "--note", "a test"])
+    arrays, meta = checkpoint.load(exported)
+    assert meta["contents"] == "generator" and meta["note"] == "a test" and all(n.startswith("G/") for n in arrays)
+    for source, name in ((trained_checkpoint, "a"), (exported, "b")):
+        load_example("sample").main([source, "-n", "6", "-o", str(tmp_path / f"{name}.npy")])
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    with pytest.raises(SystemExit) as stop:
+        load_example("mnist_gan").main(["--resume", exported])
+    assert stop.value.code == 1 and "generator only" in capsys.readouterr().err

@@ -164,24 +164,30 @@ def apply_paper_schedule(gan, config, iteration, epoch):
     return lr, momentum
 
 
-def save_gan(path, gan, config, iteration, epoch, **provenance):
+def save_gan(path, gan, config, iteration, epoch, generator_only=False, **provenance):
     """Writes a checkpoint of a run: both networks and optimisers, the configuration, the
-    progress (iteration, epoch), the noise generator's state and any ``provenance`` entries."""
+    progress (iteration, epoch), the noise generator's state and any ``provenance`` entries.
+    generator_only=True writes G's parameters alone (a few MB, to share a trained model): it
+    samples and is scored like a checkpoint, but cannot resume training."""
     _, params, _, key = list(gan.G.parameters())[-1]
     meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
-            "n_pixels": int(params[key].shape[-1]), "rng": backend.rng_state(gan.rng), **provenance}
-    checkpoint.save(path, gan.state_dict(), meta)
+            "n_pixels": int(params[key].shape[-1]), "rng": backend.rng_state(gan.rng),
+            "contents": "generator" if generator_only else "gan", **provenance}
+    arrays = {f"G/{name}": value for name, value in gan.G.state_dict().items()} if generator_only else gan.state_dict()
+    checkpoint.save(path, arrays, meta)
 
 
 def load_gan(path, device="numpy"):
-    """(gan, config, meta) from a checkpoint written by ``save_gan``, on ``device``, with its
-    noise generator restored. Raises CheckpointError naming the file for anything that does
-    not fit: metadata that is missing or invalid, or arrays of another model."""
+    """(gan, config, meta) from a file written by ``save_gan``, on ``device``, with its noise
+    generator restored; from a generator-only file, D and the optimisers stay as initialised
+    (meta["contents"] says which). Raises CheckpointError naming the file for anything that
+    does not fit: metadata that is missing or invalid, non-finite weights, another model."""
     arrays, meta = checkpoint.load(path)
     try:
         config = Config(**meta["config"])
         progress = (int(meta["iteration"]), int(meta["epoch"]))
         pixel_means = np.full(int(meta["n_pixels"]), 0.5)     # replaced by the saved weights
+        generator_only = {"gan": False, "generator": True}[meta["contents"]]
     except (KeyError, TypeError, ValueError) as error:
         raise checkpoint.CheckpointError(f"{path}: metadata is incomplete or invalid ({error!r})") from None
     for name, array in arrays.items():
@@ -189,7 +195,10 @@ def load_gan(path, device="numpy"):
             raise checkpoint.CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
     gan = paper_gan(config, pixel_means, device)
     try:
-        gan.load_state_dict(arrays)
+        if generator_only:
+            gan.G.load_state_dict({name[2:]: value for name, value in arrays.items()}, what="the file's generator")
+        else:
+            gan.load_state_dict(arrays)
     except ValueError as error:
         raise checkpoint.CheckpointError(f"{path}: {error}") from None
     gan.set_rng(backend.restore_rng(meta.get("rng"), device, [config.seed, progress[0]]))
