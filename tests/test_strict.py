@@ -25,16 +25,18 @@ def test_the_guard_refuses_implicit_conversions_and_counts_host_reads(strict):
     np.testing.assert_array_equal(backend.to_host(x * 2 + np.float32(1)), np.arange(6.0).reshape(2, 3) * 2 + 1)
 
 
-@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
-def test_a_training_iteration_reads_nothing_back_to_the_host(update, strict):
+@pytest.mark.parametrize("preset, update", [("paper", "alternating"), ("paper", "simultaneous"),
+                                            ("wgan", "alternating"), ("cgan", "alternating")])
+def test_a_training_iteration_reads_nothing_back_to_the_host(preset, update, strict):
     images = backend.to_device(np.random.default_rng(0).integers(0, 256, (200, 784), dtype=np.uint8), "cupy")
-    config = replace(PRESETS["paper"], update=update, G_hidden=32, D_units=16, batch_size=20)
+    config = replace(PRESETS[preset], update=update, G_hidden=32, D_units=16, batch_size=20)
     gan = paper_gan(config, np.full(784, 0.2), "cupy")
     batch = images[:20].astype(np.float32) / 255
+    labels = backend.to_device(np.arange(20) % 10, "cupy")
 
     def batches():
         while True:
-            yield batch
+            yield (batch, labels) if config.n_classes else batch
     real = batches()
     gan.train_iteration(real)                          # first step: the optimisers' state is created
     strict["count"] = 0
