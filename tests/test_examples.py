@@ -101,3 +101,10 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     with pytest.raises(SystemExit) as stop:
         load_example("mnist_gan").main(["--resume", exported])
     assert stop.value.code == 1 and "generator only" in capsys.readouterr().err
+
+
+def test_diagnose_reports_saturation_spread_and_the_gradient_reaching_each_layer(trained_checkpoint, capsys):
+    load_example("diagnose").main([trained_checkpoint])
+    line = capsys.readouterr().out.strip()
+    assert "saturated" in line and "spread" in line and "D logit real" in line
+    assert len(line.split("‖dG‖ ")[1].split()) == 3                    # G's three weight matrices
