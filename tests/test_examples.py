@@ -108,3 +108,14 @@ def test_diagnose_reports_saturation_spread_and_the_gradient_reaching_each_layer
     line = capsys.readouterr().out.strip()
     assert "saturated" in line and "spread" in line and "D logit real" in line
     assert len(line.split("‖dG‖ ")[1].split()) == 3                    # G's three weight matrices
+
+
+def test_parzen_calibration_scores_real_images_and_kmeans_centroids(tmp_path):
+    rows = load_example("parzen_calibration").main(["--n-samples", "200", "--iterations", "2",
+                                                     "--json", str(tmp_path / "c.json")])
+    with open(tmp_path / "c.json") as f:
+        written = json.load(f)
+    assert {name: row["log_likelihood"] for name, row in written.items()} == \
+           {name: row["log_likelihood"] for name, row in rows.items()}
+    assert set(rows) == {"real", "k-means"} and all(0.1 <= row["sigma"] <= 1 for row in rows.values())
+    assert rows["k-means"]["log_likelihood"] > rows["real"]["log_likelihood"]    # Theis et al.'s point

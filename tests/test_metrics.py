@@ -96,3 +96,13 @@ def test_sample_quality_tells_real_digits_from_a_collapsed_generator(device):
     assert real["classes"] == 10 and real["top_share"] < 0.15 and real["inception"] > 9 and real["frechet"] < 5
     collapsed = metrics.sample_quality(test[:1].repeat(2000, axis=0), model, reference)
     assert collapsed["classes"] == 1 and collapsed["top_share"] == 1 and collapsed["frechet"] > 50
+
+
+def test_kmeans_ends_at_a_fixed_point_of_lloyds_iteration(device):
+    rng = np.random.default_rng(0)
+    host = np.concatenate([rng.normal(c, 0.3, (60, 2)) for c in ([0, 0], [4, 4], [0, 4], [4, 0])]).astype(np.float32)
+    x = backend.to_device(host, device)
+    centroids = backend.to_host(metrics.kmeans(x, 4, 20, np.random.default_rng(1)))
+    nearest = ((host[:, None, :] - centroids[None]) ** 2).sum(axis=2).argmin(axis=1)
+    for j, centroid in enumerate(centroids):                    # each centroid is its points' mean
+        np.testing.assert_allclose(centroid, host[nearest == j].mean(axis=0), rtol=1e-5, atol=1e-6)

@@ -44,6 +44,21 @@ def nearest_rows(queries, pool):
                            for i in range(0, len(queries), BLOCK_ROWS)])
 
 
+def kmeans(x, k, iterations, rng):
+    """Lloyd's k-means: (k, d) centroids of the rows of x (n, d), started from k distinct rows
+    drawn by the host generator ``rng``; each iteration assigns every row to its nearest centroid
+    (``nearest_rows``) and moves each centroid to the mean of its rows (an empty cluster keeps
+    its centroid). Theis et al. (2016) score such centroids with a Parzen window."""
+    xp = backend.array_module(x)
+    centroids = x[backend.to_device(rng.choice(len(x), k, replace=False), backend.device_of(x))].astype(np.float64)
+    for _ in range(iterations):
+        nearest = nearest_rows(x, centroids.astype(x.dtype))
+        sums = xp.stack([xp.bincount(nearest, weights=x[:, j], minlength=k) for j in range(x.shape[1])], axis=1)
+        counts = xp.bincount(nearest, minlength=k)[:, None]
+        centroids = xp.where(counts > 0, sums / xp.maximum(counts, 1), centroids)
+    return centroids.astype(x.dtype)
+
+
 def log_mean_exp(a, axis):
     """log(mean(exp(a))) along ``axis`` as float64, shifted by the maximum so exp never
     overflows and the largest term is exactly 1."""
