@@ -47,7 +47,7 @@ def parse_args(argv=None):
                         help="default: Algorithm 1 that trains (see the README); paper: mnist.yaml; "
                              "wgan: a Wasserstein GAN; cgan: a conditional GAN")
     parser.add_argument("--batch-size", type=cli.positive_int, help="minibatch size m (presets: 100)")
-    parser.add_argument("--k", type=cli.positive_int, help="D steps per G step (presets: 1)")
+    parser.add_argument("--k", type=cli.positive_int, help="D steps per G step (presets: 1; wgan: 5)")
     parser.add_argument("--loss", choices=sorted(GENERATOR_LOSSES),
                         help="G's cost (presets: non-saturating, −log D(G(z)))")
     parser.add_argument("--update", choices=UPDATES,

@@ -50,25 +50,22 @@ class GAN:
                  noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
                  update="alternating", G_noise="fresh", D_loss_weight=1.0, objective="gan",
                  clip=0.0, n_classes=0):
-        if generator_loss not in GENERATOR_LOSSES:
-            raise ValueError(f"generator loss {generator_loss!r}: expected one of "
-                             f"{sorted(GENERATOR_LOSSES)}")
-        if update not in UPDATES:
-            raise ValueError(f"update {update!r}: expected one of {UPDATES}")
+        for name, value, allowed in (("generator loss", generator_loss, sorted(GENERATOR_LOSSES)),
+                                     ("update", update, UPDATES), ("G_noise", G_noise, NOISE_FOR_G),
+                                     ("objective", objective, OBJECTIVES)):
+            if value not in allowed:
+                raise ValueError(f"{name} {value!r}: expected one of {allowed}")
         if k < 1 or (update == "simultaneous" and k != 1):
             raise ValueError(f"k={k}: expected k ≥ 1 (and k = 1 for simultaneous updates)")
+        if (objective == "wasserstein") != (generator_loss == "wasserstein"):
+            raise ValueError(f"objective {objective!r} with generator loss {generator_loss!r}: a WGAN's "
+                             "critic goes with the 'wasserstein' loss, and only with it")
         self.G, self.D = generator, discriminator
         self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
-        self.noise_dim, self.noise_range, self.k = noise_dim, noise_range, k
+        self.noise_dim, self.noise_range, self.k, self.update = noise_dim, noise_range, k, update
         self.generator_loss_name, self.generator_loss = generator_loss, GENERATOR_LOSSES[generator_loss]
-        if G_noise not in NOISE_FOR_G:
-            raise ValueError(f"G_noise {G_noise!r}: expected one of {NOISE_FOR_G}")
-        self.update, self.G_noise, self._last_z = update, G_noise, None
-        if objective not in OBJECTIVES or (objective == "wasserstein") != (generator_loss == "wasserstein"):
-            raise ValueError(f"objective {objective!r} with generator loss {generator_loss!r}: expected "
-                             "'gan' with a GAN loss, or 'wasserstein' with the 'wasserstein' loss")
         self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
-        self._last_labels = None
+        self.G_noise, self._last_z, self._last_labels = G_noise, None, None     # G's step may reuse D's z
         _, params, _, key = next(generator.parameters())
         self.dtype = params[key].dtype      # float32 for training, float64 in the tests
         _, params, _, key = list(generator.parameters())[-1]
