@@ -41,7 +41,7 @@ def test_short_run_writes_csv_grids_gif_and_a_loadable_checkpoint(tmp_path):
     arrays, meta = run(tmp_path, "--max-iters", "3")
     rows = read_csv(tmp_path / "metrics.csv")
     assert list(rows[0])[:6] == ["epoch", "iteration", *mnist_gan.STATS]
-    assert rows[0]["iteration"] == "3" and 0 < float(rows[0]["mean_D_x"]) < 1 and float(rows[0]["lr"]) < 0.1
+    assert rows[0]["iteration"] == "3" and 0 < float(rows[0]["mean_D_x"]) < 1 and float(rows[0]["lr"]) == 0.2 / 1.000004 ** 2
     assert 1 <= int(rows[0]["classes"]) <= 10 and float(rows[0]["frechet"]) > 0
     grid = Image.open(tmp_path / "samples" / "epoch_001.png")
     assert grid.size == (2 * (10 * 29 + 1),) * 2               # 10 × 10 samples of 28 px, 2× scale
@@ -144,6 +144,9 @@ def test_flags_and_set_make_one_configuration():
     assert (config.D_irange, config.D_keep_hidden, config.k, config.batch_size) == (0.05, 1.0, 2, 64)
     paper = mnist_gan.config_from_args(mnist_gan.parse_args(["--preset", "paper"]))
     assert paper == mnist_gan.PRESETS["paper"]
+    default = mnist_gan.config_from_args(mnist_gan.parse_args([]))
+    changed = {name for name, value in default.to_dict().items() if paper.to_dict()[name] != value}
+    assert changed == {"lr"} and default.update == "alternating" and default.lr == 0.2
 
 
 def test_a_full_disk_stops_with_one_line_and_changes_no_file(tmp_path, capsys, monkeypatch):

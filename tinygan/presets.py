@@ -102,7 +102,11 @@ def _require(name, holds, expected):
 PRESETS = {
     "paper": Config(),
 }
-PRESETS["default"] = PRESETS["paper"]
+# Algorithm 1 (alternating, k = 1) on the paper's numbers collapses within 3-4 epochs on every
+# seed; a learning rate of 0.2 instead of 0.1, for both networks, is the smallest change found that
+# trains it on 5 of 5 seeds: G keeps pace with a D that answers each of its steps before G's
+# outputs saturate (docs/algorithm1.md has the measurements).
+PRESETS["default"] = replace(PRESETS["paper"], lr=0.2)
 PRESETS["wgan"] = replace(  # the WGAN paper's settings on the paper's networks, without dropout
     PRESETS["paper"], objective="wasserstein", generator_loss="wasserstein", clip=0.01, k=5,
     optimizer="rmsprop", lr=5e-5, lr_decay=1.0, D_keep_input=1.0, D_keep_hidden=1.0)
