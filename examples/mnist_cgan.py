@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 import mnist_gan
-from tinygan import backend, classifier, cli, files
+from tinygan import backend, classifier, files
 
 N_PER_DIGIT = 1000
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from tinygan import backend, checkpoint, classifier, data
+from tinygan import backend, classifier, data
 from tinygan.losses import softmax_cross_entropy
 from tinygan.optim import MomentumSGD
 

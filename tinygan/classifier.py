@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from . import backend, checkpoint
+from . import checkpoint
 from .layers import Dropout, Linear, ReLU, he_normal
 from .losses import softmax
 from .network import Sequential

@@ -63,7 +63,7 @@ class GAN:
         self.G, self.D = generator, discriminator
         self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
         self.noise_dim, self.noise_range, self.k, self.update = noise_dim, noise_range, k, update
-        self.generator_loss_name, self.generator_loss = generator_loss, GENERATOR_LOSSES[generator_loss]
+        self.generator_loss = GENERATOR_LOSSES[generator_loss]
         self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
         self.G_noise, self._last_z, self._last_labels = G_noise, None, None     # G's step may reuse D's z
         _, params, _, key = next(generator.parameters())
