@@ -1,32 +1,73 @@
 """Write a trained generator on its own: G's parameters (float32, no optimiser state, no D) with
 the run's configuration and provenance, to share a model in a few MB.
 
-    python examples/export_generator.py runs/mnist/checkpoint_epoch_800.npz -o pretrained/mnist_generator.npz \\
-        --note "Table 1: σ = 0.17, 226.1 ± 2.1"
+    python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz      # writes the chosen one's .parzen.json
+    python examples/export_generator.py runs/mnist/checkpoint_epoch_800.npz -o pretrained/mnist_generator.npz
 
-examples/sample.py, parzen_eval.py and interpolate.py read the result like a checkpoint.
+The file keeps the run's configuration (preset values, update, seed), its data fingerprint and
+device, the epoch, the training time up to that epoch (from the run's metrics.csv) and, when
+parzen_eval.py has scored the checkpoint, its Table 1 figure (σ, log-likelihood ± SE, how it was
+chosen). examples/sample.py, parzen_eval.py and interpolate.py read it like a checkpoint.
 """
+import csv
+import json
+import os
+
 from tinygan import checkpoint, cli
 from tinygan.presets import load_gan, save_gan
+
+
+def training_seconds(checkpoint_path, meta):
+    """Seconds of training up to the checkpoint: its whole epochs from the metrics.csv beside it,
+    plus the half-finished epoch its logbook carries (None without the CSV)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(checkpoint_path)), "metrics.csv")
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        whole = sum(float(row["seconds"]) for row in csv.DictReader(f) if int(row["epoch"]) <= meta["epoch"])
+    return round(whole + meta.get("logbook", {}).get("seconds", 0.0), 1)
+
+
+def read_parzen(path, checkpoint_path):
+    """The parzen_eval.py record of ``checkpoint_path`` from ``path`` (None if there is none)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            record = json.load(f)
+        same = os.path.samefile(record["checkpoint"], checkpoint_path)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        cli.fail(f"--parzen {path}: not a parzen_eval.py result ({error})")
+    if not same:
+        cli.fail(f"--parzen {path}: scores {record['checkpoint']}, not {checkpoint_path}")
+    return {key: record[key] for key in ("sigma", "log_likelihood", "standard_error", "n_samples", "seed", "selection")
+            if key in record}
 
 
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint", help="a checkpoint written by examples/mnist_gan.py")
     parser.add_argument("-o", "--out", required=True, help="the .npz file to write")
-    parser.add_argument("--note", default="", help="a line of provenance to keep in the file (e.g. its Table 1 figure)")
+    parser.add_argument("--parzen", help="its parzen_eval.py result (default: CHECKPOINT with .parzen.json)")
     args = parser.parse_args(argv)
     if not args.out.endswith(".npz"):
         cli.fail(f"-o {args.out}: expected a file name ending in .npz", cli.USAGE_ERROR)
+    if os.path.exists(args.out):
+        cli.fail(f"-o {args.out}: the file exists; remove it first to replace it", cli.USAGE_ERROR)
     try:
         gan, config, meta = load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
+    parzen = read_parzen(args.parzen or os.path.splitext(args.checkpoint)[0] + ".parzen.json", args.checkpoint)
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
-    save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True,
-             exported_from=args.checkpoint, note=args.note, **provenance)
-    print(f"wrote {args.out}: the generator of {args.checkpoint} (epoch {meta['epoch']})")
+    provenance.update(exported_from=os.path.basename(args.checkpoint),
+                      training_seconds=training_seconds(args.checkpoint, meta))
+    if parzen:
+        provenance["parzen"] = parzen
+    save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True, **provenance)
+    figure = f", Parzen {parzen['log_likelihood']:.2f} ± {parzen['standard_error']:.2f}" if parzen else ""
+    print(f"wrote {args.out}: the generator of {args.checkpoint} (epoch {meta['epoch']}{figure})")
 
 
 if __name__ == "__main__":

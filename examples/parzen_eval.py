@@ -1,11 +1,16 @@
 """The paper's Table 1 measurement: Parzen-window log-likelihood of the MNIST test set.
 
-    python examples/parzen_eval.py runs/mnist/checkpoint.npz
+    python examples/parzen_eval.py pretrained/mnist_generator.npz          # the shipped Table 1 row
+    python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz       # choose one, then score it
 
 Protocol (as the paper's code, parzen_ll.py): fit a Gaussian Parzen window on 10,000 samples
 of G; choose σ from logspace(−1, 0, 10) by the mean log-likelihood of the first 1,000
-validation images (train[50000:60000]); report the mean log-likelihood of the 10,000 test
+validation images (train[50000:51000]); report the mean log-likelihood of the 10,000 test
 images ± its standard error (std/√N). Prints σ, the figure and the time, and writes them as JSON.
+
+Given several checkpoints, it chooses among them on validation images only: each one's σ as
+above, then the mean log-likelihood of train[51000:60000] under it; the test set is scored
+once, on the checkpoint that scores best there.
 
 Caveats (Theis, van den Oord & Bethge, 2016, "A note on the evaluation of generative models"):
 in 784 dimensions a Parzen estimate from 10,000 samples is far from the model's true
@@ -23,42 +28,80 @@ from tinygan.presets import load_gan
 
 def parse_args(argv=None):
     parser = cli.ArgumentParser(__doc__)
-    parser.add_argument("checkpoint", help="a checkpoint written by examples/mnist_gan.py")
+    parser.add_argument("checkpoints", nargs="+", metavar="checkpoint",
+                        help="a checkpoint or generator written by tinygan; several: choose one on validation images")
     parser.add_argument("--data", default=data.SHIPPED_MNIST, help="the MNIST folder (default: the shipped one)")
     parser.add_argument("--n-samples", type=cli.positive_int, default=10000, help="generator samples (the paper: 10,000)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
-    parser.add_argument("--json", help="where to write the result (default: CHECKPOINT with .parzen.json "
+    parser.add_argument("--json", help="where to write the result (default: the scored checkpoint with .parzen.json "
                         "for .npz, e.g. checkpoint.parzen.json)")
     return parser.parse_args(argv)
 
 
+def json_path(args, checkpoint_path):
+    return args.json or os.path.splitext(checkpoint_path)[0] + ".parzen.json"
+
+
+def generator_samples(path, args, fingerprint):
+    """(n_samples, 784) samples of the generator in ``path``, and the file's metadata; refuses a
+    generator trained on other images than --data's."""
+    try:
+        gan, _, meta = load_gan(path, args.device)
+    except checkpoint.CheckpointError as error:
+        cli.fail(str(error))
+    if meta.get("data", {}).get("fingerprint") != fingerprint:
+        cli.fail(f"{path} was trained on {meta.get('data', {}).get('folder')}, not on the images "
+                 f"in --data {args.data}: pass the run's --data")
+    gan.set_rng(backend.default_rng(args.seed, args.device))
+    return gan.G.forward(gan.sample_noise(args.n_samples), train=False), meta
+
+
+def select(args, fingerprint, valid):
+    """The checkpoint whose samples give train[51000:60000] the highest mean log-likelihood:
+    (its path, its samples, its metadata, one record per checkpoint)."""
+    best, records = None, []
+    for path in args.checkpoints:
+        samples, meta = generator_samples(path, args, fingerprint)
+        sigma, score = metrics.parzen_validation_score(samples, valid)
+        records.append({"checkpoint": path, "epoch": meta["epoch"], "sigma": sigma, "validation_log_likelihood": score})
+        print(f"{path} (epoch {meta['epoch']}): sigma = {sigma:.4f}, "
+              f"validation log-likelihood (train[51000:60000]) = {score:.2f}")
+        if best is None or score > best[0]:
+            best = (score, path, samples, meta)
+    return best[1], best[2], best[3], records
+
+
 def main(argv=None):
     args = parse_args(argv)
-    path = args.json or os.path.splitext(args.checkpoint)[0] + ".parzen.json"
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        cli.fail(f"--json {path}: its folder does not exist", cli.USAGE_ERROR)
+    for path in {json_path(args, c) for c in args.checkpoints}:
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            cli.fail(f"--json {path}: its folder does not exist", cli.USAGE_ERROR)
     try:
         backend.get_xp(args.device)
         splits = data.load_mnist(args.data)
-        gan, _, meta = load_gan(args.checkpoint, args.device)
-    except (RuntimeError, data.DataError, checkpoint.CheckpointError) as error:
+    except (RuntimeError, data.DataError) as error:
         cli.fail(str(error))
-    trained_on = meta.get("data", {}).get("fingerprint")
-    if trained_on != data.fingerprint(splits["train"][0]):
-        cli.fail(f"{args.checkpoint} was trained on {meta.get('data', {}).get('folder')}, not on the images "
-                 f"in --data {args.data}: pass the run's --data")
-    gan.set_rng(backend.default_rng(args.seed, args.device))
-    samples = gan.G.forward(gan.sample_noise(args.n_samples), train=False)
+    fingerprint = data.fingerprint(splits["train"][0])
     valid, test = (backend.to_device(data.to_unit_float(splits[s][0]), args.device) for s in ("valid", "test"))
+    if len(args.checkpoints) > 1:
+        chosen, samples, meta, records = select(args, fingerprint, valid)
+    else:
+        chosen, records = args.checkpoints[0], []
+        samples, meta = generator_samples(chosen, args, fingerprint)
     start = time.perf_counter()
     result = metrics.parzen_protocol(samples, valid, test)
-    result.update(seconds=round(time.perf_counter() - start, 3), checkpoint=args.checkpoint,
-                  epoch=meta["epoch"], iteration=meta["iteration"], n_samples=args.n_samples,
-                  device=args.device)
+    result.update(seconds=round(time.perf_counter() - start, 3), checkpoint=chosen, epoch=meta["epoch"],
+                  iteration=meta["iteration"], n_samples=args.n_samples, seed=args.seed, device=args.device)
+    if records:
+        result["selection"] = records
     print(f"sigma = {result['sigma']:.4f}")
     print(f"Parzen log-likelihood of the MNIST test set = {result['log_likelihood']:.2f} "
-          f"± {result['standard_error']:.2f}  (epoch {meta['epoch']}, {result['seconds']:.2f} s)")
+          f"± {result['standard_error']:.2f}  ({chosen}, epoch {meta['epoch']}, {result['seconds']:.2f} s)")
+    if "parzen" in meta:
+        print(f"the file records: {meta['parzen']['log_likelihood']:.2f} ± {meta['parzen']['standard_error']:.2f} "
+              f"(sigma = {meta['parzen']['sigma']:.4f})")
+    path = json_path(args, chosen)
     with files.atomic_write(path, "w") as f:
         json.dump(result, f, indent=2)
     print(f"wrote {path}")

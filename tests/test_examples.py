@@ -90,17 +90,39 @@ def test_far_from_the_data_the_minimax_gradient_vanishes_and_the_critics_does_no
     assert Image.open(tmp_path / "v.png").format == "PNG"
 
 
+def test_parzen_eval_chooses_among_checkpoints_on_validation_images_and_scores_only_that_one(trained_checkpoint, tmp_path):
+    later = tmp_path / "later"
+    run(later, "--max-iters", "4")
+    candidates = [trained_checkpoint, str(later / "checkpoint.npz")]
+    result = load_example("parzen_eval").main(candidates + ["--n-samples", "300"])
+    scores = [record["validation_log_likelihood"] for record in result["selection"]]
+    assert [record["checkpoint"] for record in result["selection"]] == candidates
+    assert result["checkpoint"] == candidates[int(np.argmax(scores))] and len(set(scores)) == 2
+    with open(os.path.splitext(result["checkpoint"])[0] + ".parzen.json") as f:
+        assert json.load(f)["log_likelihood"] == result["log_likelihood"]
+
+
 def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot_resume(trained_checkpoint, tmp_path, capsys):
+    scored = load_example("parzen_eval").main([trained_checkpoint, "--n-samples", "300"])
     exported = str(tmp_path / "g.npz")
-    load_example("export_generator").main([trained_checkpoint, "-o", exported, "--note", "a test"])
+    load_example("export_generator").main([trained_checkpoint, "-o", exported])
     arrays, meta = checkpoint.load(exported)
-    assert meta["contents"] == "generator" and meta["note"] == "a test" and all(n.startswith("G/") for n in arrays)
+    assert meta["contents"] == "generator" and all(n.startswith("G/") for n in arrays)
+    assert meta["parzen"]["log_likelihood"] == scored["log_likelihood"] and meta["training_seconds"] > 0
+    assert meta["config"]["update"] == "alternating" and meta["exported_from"] == "checkpoint.npz"
+    rescored = load_example("parzen_eval").main([exported, "--n-samples", "300", "--json", str(tmp_path / "g.json")])
+    assert rescored["log_likelihood"] == scored["log_likelihood"]
+    assert "the file records: " in capsys.readouterr().out
     for source, name in ((trained_checkpoint, "a"), (exported, "b")):
         load_example("sample").main([source, "-n", "6", "-o", str(tmp_path / f"{name}.npy")])
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    for argv, code, words in ((["--resume", exported], 1, "generator only"),):
+        with pytest.raises(SystemExit) as stop:
+            load_example("mnist_gan").main(argv)
+        assert stop.value.code == code and words in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
-        load_example("mnist_gan").main(["--resume", exported])
-    assert stop.value.code == 1 and "generator only" in capsys.readouterr().err
+        load_example("export_generator").main([trained_checkpoint, "-o", exported])
+    assert stop.value.code == 2 and "the file exists" in capsys.readouterr().err
 
 
 def test_diagnose_reports_saturation_spread_and_the_gradient_reaching_each_layer(trained_checkpoint, capsys):

@@ -55,6 +55,14 @@ def test_protocol_picks_the_best_validation_sigma_and_reports_the_standard_error
     assert result["standard_error"] == pytest.approx(ll.std() / np.sqrt(60), rel=1e-5)
 
 
+def test_validation_score_uses_the_protocols_sigma_on_the_rows_the_sigma_choice_did_not_see():
+    rng = np.random.default_rng(4)
+    samples, valid = rng.random((100, 8)), rng.random((50, 8))
+    sigma, score = metrics.parzen_validation_score(samples, valid, n_valid=20)
+    assert sigma == metrics.parzen_protocol(samples, valid, valid, n_valid=20)["sigma"]
+    assert score == pytest.approx(direct_parzen(samples, valid[20:], sigma).mean(), rel=PARZEN_RTOL)
+
+
 def test_nearest_rows(device):
     pool = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     queries = np.array([[9.0, 1.0], [1.0, 1.0], [0.0, 8.0]])

@@ -89,6 +89,13 @@ def parzen_log_likelihood(samples, x, sigma):
     return result if np.ndim(sigma) else result[0]
 
 
+def choose_sigma(samples, valid, sigmas=PAPER_SIGMAS):
+    """The protocol's σ: the one in ``sigmas`` under which the rows of ``valid`` (n, d) have the
+    highest mean log-likelihood. Returns (σ, {σ: mean log-likelihood}) as Python floats."""
+    means = backend.to_host(parzen_log_likelihood(samples, valid, sigmas).mean(axis=1))
+    return float(sigmas[int(np.argmax(means))]), dict(zip(map(float, sigmas), map(float, means)))
+
+
 def parzen_protocol(samples, valid, test, sigmas=PAPER_SIGMAS, n_valid=1000):
     """The paper's evaluation: choose σ from ``sigmas`` by the mean log-likelihood of the first
     ``n_valid`` validation rows, then score every test row with that σ.
@@ -96,12 +103,19 @@ def parzen_protocol(samples, valid, test, sigmas=PAPER_SIGMAS, n_valid=1000):
     samples: (10000, d) generator samples; valid, test: (n, d) in [0, 1]. Returns a dict with
     sigma, the mean test log-likelihood, its standard error (std/√N) and the validation means.
     """
-    valid_means = backend.to_host(parzen_log_likelihood(samples, valid[:n_valid], sigmas).mean(axis=1))
-    sigma = float(sigmas[int(np.argmax(valid_means))])
+    sigma, valid_means = choose_sigma(samples, valid[:n_valid], sigmas)
     test_ll = backend.to_host(parzen_log_likelihood(samples, test, sigma))
     return {"sigma": sigma, "log_likelihood": float(test_ll.mean()),
             "standard_error": float(test_ll.std() / np.sqrt(len(test_ll))),
-            "valid_log_likelihood_by_sigma": dict(zip(map(float, sigmas), map(float, valid_means)))}
+            "valid_log_likelihood_by_sigma": valid_means}
+
+
+def parzen_validation_score(samples, valid, sigmas=PAPER_SIGMAS, n_valid=1000):
+    """Model selection without the test set: σ chosen as ``parzen_protocol`` does (the first
+    ``n_valid`` rows of valid), then the mean log-likelihood of the other rows (the paper's
+    split: train[51000:60000]) under it. Returns (σ, that mean) as Python floats."""
+    sigma, _ = choose_sigma(samples, valid[:n_valid], sigmas)
+    return sigma, float(parzen_log_likelihood(samples, valid[n_valid:], sigma).mean())
 
 
 # ----------------------------------------------------------------------------- sample quality
