@@ -8,27 +8,33 @@ per G step, and both networks use RMSProp at lr 5e-5 (``tinygan.presets.PRESETS[
 It writes what examples/mnist_gan.py writes (every flag of it works here too), with the
 critic's estimate of the Wasserstein distance, mean f(x) − mean f(G(z)), in metrics.csv, and
 at the end wasserstein.png: that estimate beside the Fréchet distance of tinygan's classifier,
-epoch by epoch — the WGAN paper's observation that the estimate tracks sample quality.
+epoch by epoch — the WGAN paper's observation that the estimate tracks sample quality — and
+the rank correlation of the two.
 """
 import csv
 import os
 import sys
 
 import mnist_gan
-from tinygan import cli, plots
+from tinygan import cli, metrics, plots
 
 
-def plot_estimate_and_quality(folder):
-    """wasserstein.png in ``folder`` from its metrics.csv."""
+def plot_estimate_and_quality(plt, folder):
+    """wasserstein.png in ``folder`` from its metrics.csv; prints how closely the estimate
+    follows the Fréchet distance."""
     with open(os.path.join(folder, "metrics.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
-    plt = plots.pyplot()
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
     iterations = [int(row["iteration"]) for row in rows]
-    top.plot(iterations, [float(row["wasserstein_estimate"]) for row in rows], "o-", color="tab:blue")
+    estimate = [float(row["wasserstein_estimate"]) for row in rows]
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    top.plot(iterations, estimate, "o-", color="tab:blue")
     top.set(ylabel="critic's estimate of W", title="WGAN on MNIST: the estimate against sample quality")
-    if rows[0]["frechet"]:
-        bottom.plot(iterations, [float(row["frechet"]) for row in rows], "o-", color="tab:red")
+    if rows and rows[0]["frechet"]:
+        frechet = [float(row["frechet"]) for row in rows]
+        bottom.plot(iterations, frechet, "o-", color="tab:red")
+        if len(rows) > 2:
+            print(f"rank correlation of the critic's estimate and the Fréchet distance over {len(rows)} epochs: "
+                  f"{metrics.rank_correlation(estimate, frechet):.3f}")
     bottom.set(xlabel="iteration (one = 5 critic steps + 1 G step)", ylabel="Fréchet distance (classifier features)")
     path = os.path.join(folder, "wasserstein.png")
     plots.save(figure, path)
@@ -38,11 +44,12 @@ def plot_estimate_and_quality(folder):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     defaults = [] if "--resume" in argv else ["--preset", "wgan", "--out", os.path.join("runs", "wgan")]
-    run = mnist_gan.main(defaults + argv)
     try:
-        plot_estimate_and_quality(run.out)
+        plt = plots.pyplot()                  # before training: the plot comes at the end
     except RuntimeError as error:
         cli.fail(str(error))
+    run = mnist_gan.main(defaults + argv)
+    plot_estimate_and_quality(plt, run.out)
     return run
 
 

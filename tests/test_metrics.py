@@ -63,6 +63,13 @@ def test_validation_score_uses_the_protocols_sigma_on_the_rows_the_sigma_choice_
     assert score == pytest.approx(direct_parzen(samples, valid[20:], sigma).mean(), rel=PARZEN_RTOL)
 
 
+def test_rank_correlation_sees_order_not_scale():
+    rising = [0.1, 0.5, 0.7, 3.0]
+    assert metrics.rank_correlation(rising, [1, 2, 30, 400]) == pytest.approx(1)
+    assert metrics.rank_correlation(rising, [9, 8, 7, -1]) == pytest.approx(-1)
+    assert metrics.rank_correlation(rising, [2, 1, 4, 3]) == pytest.approx(0.6)
+
+
 def test_nearest_rows(device):
     pool = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     queries = np.array([[9.0, 1.0], [1.0, 1.0], [0.0, 8.0]])

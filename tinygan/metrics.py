@@ -179,6 +179,13 @@ def sample_quality(samples, classifier, reference_stats):
             "frechet": frechet_distance(gaussian_statistics(features), reference_stats)}
 
 
+def rank_correlation(a, b):
+    """Spearman's ρ of two host sequences of equal length (no ties assumed): the correlation of
+    their ranks, 1 when one rises exactly where the other does. A float."""
+    ranks = [np.argsort(np.argsort(np.asarray(v))) for v in (a, b)]
+    return float(np.corrcoef(*ranks)[0, 1])
+
+
 # ----------------------------------------------------------------------------- the theory (§4)
 
 def optimal_discriminator(p_data, p_g):
