@@ -21,10 +21,11 @@ def make_layer(name, dtype=np.float64, seed=0):
         "Sigmoid": Sigmoid,
         "Tanh": Tanh,
         "Dropout": lambda: Dropout(0.8, rng=np.random.default_rng(seed)),
+        "Dropout of some columns": lambda: Dropout(0.5, rng=np.random.default_rng(seed), columns=N_IN - 2),
     }[name]()
 
 
-LAYER_NAMES = ["Linear", "Maxout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout"]
+LAYER_NAMES = ["Linear", "Maxout", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Dropout of some columns"]
 
 
 @pytest.mark.parametrize("name", LAYER_NAMES)
@@ -115,6 +116,14 @@ def test_dropout_keeps_about_keep_prob_and_preserves_the_mean(device):
     assert abs(kept_fraction - keep) < 0.005           # 5e5 Bernoulli draws: σ ≈ 0.0006
     assert abs(y.mean() - 1.0) < 0.005                 # inverted dropout keeps E[y] = x
     np.testing.assert_allclose(np.unique(y), [0.0, 1 / keep], rtol=1e-6)
+
+
+def test_dropout_of_some_columns_passes_the_others_whole(device):
+    layer = Dropout(0.5, rng=backend.default_rng(0, device), columns=3)
+    x = backend.to_device(np.ones((400, 5), dtype=np.float32), device)
+    y = backend.to_host(layer.forward(x, train=True))
+    assert (y[:, 3:] == 1).all() and abs(np.count_nonzero(y[:, :3]) / 1200 - 0.5) < 0.05
+    np.testing.assert_array_equal(backend.to_host(layer.backward_input(x)), y)    # dL/dx = mask
 
 
 def test_dropout_evaluation_is_the_identity(device):

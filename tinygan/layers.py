@@ -257,15 +257,17 @@ class Dropout(Layer):
     u ~ U(0, 1) from ``rng``, so E[y] = x; in evaluation y = x.
 
     keep_prob is the probability of *keeping* a unit (the paper's code: 0.8 on D's pixels,
-    0.5 on its hidden units). rng: a generator on the device of x (``backend.default_rng``);
-    ``Sequential.set_rng`` hands one to every dropout layer of a network.
+    0.5 on its hidden units). columns: drop among the first ``columns`` columns of x (m, d)
+    only, and pass the rest whole (a conditional D's label columns); None: all of them.
+    rng: a generator on the device of x (``backend.default_rng``); ``Sequential.set_rng`` hands
+    one to every dropout layer of a network.
     """
 
-    def __init__(self, keep_prob, rng=None):
+    def __init__(self, keep_prob, rng=None, columns=None):
         super().__init__()
         if not 0.0 < keep_prob <= 1.0:
             raise ValueError(f"Dropout: keep_prob must be in (0, 1], got {keep_prob}")
-        self.keep_prob, self.rng = keep_prob, rng
+        self.keep_prob, self.rng, self.columns = keep_prob, rng, columns
 
     def _forward(self, x, train):
         if not train or self.keep_prob == 1:
@@ -273,12 +275,17 @@ class Dropout(Layer):
         if self.rng is None:
             raise RuntimeError(f"{self}: training mode needs a random generator: pass rng= "
                                "or call Sequential.set_rng")
-        kept = self.rng.random(x.shape, dtype=x.dtype) < self.keep_prob
+        m, d = x.shape
+        dropped = d if self.columns is None else self.columns
+        kept = self.rng.random((m, dropped), dtype=x.dtype) < self.keep_prob
         mask = kept * x.dtype.type(1.0 / self.keep_prob)    # the 1/keep scale folded in
+        if dropped < d:
+            xp = backend.array_module(x)
+            mask = xp.concatenate([mask, xp.ones((m, d - dropped), dtype=x.dtype)], axis=1)
         return x * mask, mask
 
     def _grad_input(self, d_out, mask):
         return d_out if mask is None else d_out * mask   # dL/dx = dL/dy · mask
 
     def __repr__(self):
-        return f"Dropout(keep_prob={self.keep_prob})"
+        return f"Dropout(keep_prob={self.keep_prob}" + (f", columns={self.columns})" if self.columns else ")")

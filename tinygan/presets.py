@@ -125,9 +125,10 @@ def paper_generator(config, n_pixels, output_bias, rng):
 
 
 def paper_discriminator(config, n_pixels, rng):
-    """D: x (m, n_pixels) [⊕ onehot(y)] -> logits (m, 1), with dropout on every layer's input."""
+    """D: x (m, n_pixels) [⊕ onehot(y)] -> logits (m, 1), with dropout on every layer's input
+    but the label's: a conditional D always sees which digit a row claims to be."""
     init, units, pieces = uniform(config.D_irange), config.D_units, config.D_pieces
-    return Sequential(Dropout(config.D_keep_input), Maxout(n_pixels + config.n_classes, units, pieces, init, rng),
+    return Sequential(Dropout(config.D_keep_input, columns=n_pixels), Maxout(n_pixels + config.n_classes, units, pieces, init, rng),
                       Dropout(config.D_keep_hidden), Maxout(units, units, pieces, init, rng),
                       Dropout(config.D_keep_hidden), Linear(units, 1, init, rng))
 
