@@ -28,18 +28,19 @@ def training_seconds(checkpoint_path, meta):
     return round(whole + meta.get("logbook", {}).get("seconds", 0.0), 1)
 
 
-def read_parzen(path, checkpoint_path):
-    """The parzen_eval.py record of ``checkpoint_path`` from ``path`` (None if there is none)."""
+def read_parzen(path, meta):
+    """The parzen_eval.py record in ``path`` of the checkpoint whose metadata is ``meta`` (None
+    if there is none); refuses a record of another iteration."""
     if not os.path.exists(path):
         return None
     try:
         with open(path) as f:
             record = json.load(f)
-        same = os.path.samefile(record["checkpoint"], checkpoint_path)
+        scored = record["iteration"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        cli.fail(f"--parzen {path}: not a parzen_eval.py result ({error})")
-    if not same:
-        cli.fail(f"--parzen {path}: scores {record['checkpoint']}, not {checkpoint_path}")
+        cli.fail(f"--parzen {path}: not a parzen_eval.py result ({error!r})")
+    if scored != meta["iteration"]:
+        cli.fail(f"--parzen {path}: scores iteration {scored}, the checkpoint holds iteration {meta['iteration']}")
     return {key: record[key] for key in ("sigma", "log_likelihood", "standard_error", "n_samples", "seed", "selection")
             if key in record}
 
@@ -58,7 +59,7 @@ def main(argv=None):
         gan, config, meta = load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    parzen = read_parzen(args.parzen or os.path.splitext(args.checkpoint)[0] + ".parzen.json", args.checkpoint)
+    parzen = read_parzen(args.parzen or os.path.splitext(args.checkpoint)[0] + ".parzen.json", meta)
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
     provenance.update(exported_from=os.path.basename(args.checkpoint),

@@ -124,13 +124,17 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     for source, name in ((trained_checkpoint, "a"), (exported, "b")):
         load_example("sample").main([source, "-n", "6", "-o", str(tmp_path / f"{name}.npy")])
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
-    for argv, code, words in ((["--resume", exported], 1, "generator only"),):
-        with pytest.raises(SystemExit) as stop:
-            load_example("mnist_gan").main(argv)
-        assert stop.value.code == code and words in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        load_example("mnist_gan").main(["--resume", exported])
+    assert stop.value.code == 1 and "generator only" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stop:
         load_example("export_generator").main([trained_checkpoint, "-o", exported])
     assert stop.value.code == 2 and "the file exists" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**scored, "iteration": 7}))
+    with pytest.raises(SystemExit) as stop:
+        load_example("export_generator").main([trained_checkpoint, "-o", str(tmp_path / "h.npz"), "--parzen", str(other)])
+    assert stop.value.code == 1 and "scores iteration 7" in capsys.readouterr().err
 
 
 def test_diagnose_reports_saturation_spread_and_the_gradient_reaching_each_layer(trained_checkpoint, capsys):
