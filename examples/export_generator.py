@@ -13,6 +13,7 @@ import csv
 import json
 import os
 
+import parzen_eval
 from tinygan import checkpoint, cli
 from tinygan.presets import load_gan, save_gan
 
@@ -59,7 +60,7 @@ def main(argv=None):
         gan, config, meta = load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    parzen = read_parzen(args.parzen or os.path.splitext(args.checkpoint)[0] + ".parzen.json", meta)
+    parzen = read_parzen(args.parzen or parzen_eval.default_json(args.checkpoint), meta)
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
     provenance.update(exported_from=os.path.basename(args.checkpoint),

@@ -39,8 +39,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def default_json(checkpoint_path):
+    """Where a checkpoint's result goes unless --json says: runs/x/c.npz -> runs/x/c.parzen.json."""
+    return os.path.splitext(checkpoint_path)[0] + ".parzen.json"
+
+
 def json_path(args, checkpoint_path):
-    return args.json or os.path.splitext(checkpoint_path)[0] + ".parzen.json"
+    return args.json or default_json(checkpoint_path)
 
 
 def generator_samples(path, args, fingerprint):
