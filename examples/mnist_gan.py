@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+import sample
 from tinygan import backend, checkpoint, classifier, cli, data, images, metrics
 from tinygan.gan import NOISE_FOR_G, UPDATES, uniform_noise
 from tinygan.logbook import Diverged, Logbook
@@ -282,10 +283,9 @@ def warn_if_collapsed(run, row):
 def finish(run):
     """After the last epoch: the nearest-neighbour figure and the animation of the grids."""
     z, labels = run.fixed
-    samples = backend.to_host(run.gan.generate(z[:30], None if labels is None else labels[:30], train=False))
-    pool = data.to_unit_float(run.train_images)
-    nearest = backend.to_host(metrics.nearest_rows(samples, pool))
-    images.save_pairs(samples, pool[nearest], os.path.join(run.out, "samples_nearest.png"))
+    n = sample.N_NEAREST
+    samples = backend.to_host(run.gan.generate(z[:n], None if labels is None else labels[:n], train=False))
+    sample.save_nearest(samples, run.train_images, os.path.join(run.out, "samples_nearest.png"))
     grids = sorted(glob.glob(os.path.join(run.out, "samples", "epoch_*.png")))
     if grids:
         images.save_gif(grids, os.path.join(run.out, "samples.gif"))

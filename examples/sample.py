@@ -3,36 +3,55 @@
     python examples/sample.py runs/mnist/checkpoint.npz -n 1000 -o samples.npy
     python examples/sample.py runs/mnist/checkpoint.npz -n 100 -o samples.npy --grid samples.png
     python examples/sample.py runs/cgan/checkpoint.npz -n 100 --label 7 -o sevens.npy   # conditional GAN
+    python examples/sample.py pretrained/mnist_generator.npz --nearest figure2.png       # the paper's Figure 2
 
 Writes an (N, 784) float32 array of pixels in [0, 1] (np.load reads it; reshape a row to 28 × 28
-for an image) and, with --grid, a picture of the samples ten to a row. Reads any checkpoint that
-examples/mnist_gan.py writes; the noise is seeded (--seed), so the same command gives the same
-samples. For a conditional GAN (--preset cgan) --label L asks for digit L; without it the
+for an image); with --grid, a picture of the samples ten to a row; with --nearest, the first 30
+samples each beside its nearest training image in L2 (the paper's Figure 2: a model that copied
+its training set would show identical pairs). Reads any checkpoint or generator file that
+tinygan writes; the noise is seeded (--seed), so the same command gives the same samples. For a conditional GAN (--preset cgan) --label L asks for digit L; without it the
 labels run 0, 1, …, 9, 0, 1, … .
 """
 import numpy as np
 
-from tinygan import backend, checkpoint, cli, files, images
+from tinygan import backend, checkpoint, cli, data, files, images, metrics
 from tinygan.presets import load_gan
+
+N_NEAREST = 30      # pairs in the nearest-neighbour figure
+
+
+def save_nearest(samples, train_images, path):
+    """The paper's Figure 2: each of the first N_NEAREST samples (host float, (n, 784) in [0, 1])
+    beside the training image (host uint8, (N, 784)) nearest to it in L2."""
+    samples, pool = samples[:N_NEAREST], data.to_unit_float(train_images)
+    images.save_pairs(samples, pool[metrics.nearest_rows(samples, pool)], path)
 
 
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint")
     parser.add_argument("-n", type=cli.positive_int, default=100, help="how many samples (default 100)")
-    parser.add_argument("-o", "--out", required=True, help="the .npy file to write")
-    parser.add_argument("--grid", help="also write the samples as a PNG grid")
+    parser.add_argument("-o", "--out", help="the .npy file to write")
+    parser.add_argument("--grid", help="write the samples as a PNG grid")
+    parser.add_argument("--nearest", help=f"write the first {N_NEAREST} samples beside their nearest training "
+                        "images as a PNG (Figure 2)")
+    parser.add_argument("--data", default=data.SHIPPED_MNIST,
+                        help="the MNIST-format folder --nearest searches (default: the shipped MNIST)")
     parser.add_argument("--label", type=int, help="the class to draw, for a conditional GAN's checkpoint")
     parser.add_argument("--seed", type=int, default=0, help="seeds the noise (default 0)")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
     args = parser.parse_args(argv)
-    for flag, path, suffix in (("-o", args.out, ".npy"), ("--grid", args.grid, ".png")):
+    outputs = (("-o", args.out, ".npy"), ("--grid", args.grid, ".png"), ("--nearest", args.nearest, ".png"))
+    if all(path is None for _, path, _ in outputs):
+        cli.fail("nothing to write: expected -o FILE.npy, --grid FILE.png or --nearest FILE.png", cli.USAGE_ERROR)
+    for flag, path, suffix in outputs:
         if path is not None and not path.endswith(suffix):
             cli.fail(f"{flag} {path}: expected a file name ending in {suffix}", cli.USAGE_ERROR)
     try:
         backend.get_xp(args.device)
-        gan, config, _ = load_gan(args.checkpoint, args.device)
-    except (RuntimeError, checkpoint.CheckpointError) as error:
+        gan, config, meta = load_gan(args.checkpoint, args.device)
+        train_images = nearest_pool(args, meta) if args.nearest else None
+    except (RuntimeError, checkpoint.CheckpointError, data.DataError) as error:
         cli.fail(str(error))
     if args.label is not None and not 0 <= args.label < config.n_classes:
         cli.fail(f"--label {args.label}: " + (f"expected a class in 0…{config.n_classes - 1}" if config.n_classes
@@ -43,12 +62,27 @@ def main(argv=None):
         labels = backend.to_device(labels, args.device)
     gan.set_rng(backend.default_rng(args.seed, args.device))
     samples = backend.to_host(gan.generate(gan.sample_noise(args.n), labels, train=False))
-    with files.atomic_write(args.out) as f:
-        np.save(f, samples.astype(np.float32))
-    print(f"wrote {args.out}: {samples.shape} {samples.dtype}, pixels in [{samples.min():.3f}, {samples.max():.3f}]")
+    if args.out:
+        with files.atomic_write(args.out) as f:
+            np.save(f, samples.astype(np.float32))
+        print(f"wrote {args.out}: {samples.shape} {samples.dtype}, pixels in [{samples.min():.3f}, {samples.max():.3f}]")
     if args.grid:
         images.save_grid(samples, args.grid)
         print(f"wrote {args.grid}")
+    if args.nearest:
+        save_nearest(samples, train_images, args.nearest)
+        print(f"wrote {args.nearest}")
+
+
+def nearest_pool(args, meta):
+    """The training images (uint8, (50000, 784)) of --data, refused if the generator in the
+    file whose metadata is ``meta`` was trained on other images."""
+    train_images = data.load_mnist(args.data)["train"][0]
+    trained_on = meta.get("data", {})
+    if trained_on.get("fingerprint") != data.fingerprint(train_images):
+        raise checkpoint.CheckpointError(f"{args.checkpoint} was trained on {trained_on.get('folder')}, not on the "
+                                         f"images in --data {args.data}: pass the run's --data")
+    return train_images
 
 
 if __name__ == "__main__":

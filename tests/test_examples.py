@@ -70,9 +70,26 @@ def test_sample_writes_n_samples_in_the_unit_interval_and_a_grid(trained_checkpo
     assert samples.shape == (7, 784) and samples.dtype == np.float32
     assert 0 <= samples.min() and samples.max() <= 1
     assert Image.open(grid).size == (2 * (10 * 29 + 1), 2 * 30)      # ten to a row
+    for flags, named in ((["-o", str(tmp_path / "s.txt")], "-o"), ([], "nothing to write")):
+        with pytest.raises(SystemExit) as stop:
+            load_example("sample").main([trained_checkpoint] + flags)
+        assert stop.value.code == 2 and named in capsys.readouterr().err
+
+
+def test_sample_draws_figure_2_each_sample_beside_its_nearest_training_image(trained_checkpoint, tmp_path, capsys,
+                                                                           monkeypatch):
+    sample = load_example("sample")
+    sample.main([trained_checkpoint, "--nearest", str(tmp_path / "f2.png")])
+    assert Image.open(tmp_path / "f2.png").size == (2 * (5 * 63 + 6), 2 * (6 * 34 + 6))     # 30 pairs, 5 a row
+    train_images = (np.arange(3 * 784) % 251).astype(np.uint8).reshape(3, 784)
+    samples = train_images[[2, 0]] / np.float32(255) + np.float32(0.01)
+    written = {}
+    monkeypatch.setattr(sample.images, "save_pairs", lambda left, right, path: written.update(right=right))
+    sample.save_nearest(samples, train_images, "unused.png")
+    np.testing.assert_allclose(written["right"], train_images[[2, 0]] / 255, rtol=1e-6)
     with pytest.raises(SystemExit) as stop:
-        load_example("sample").main([trained_checkpoint, "-o", str(tmp_path / "s.txt")])
-    assert stop.value.code == 2 and "-o" in capsys.readouterr().err
+        sample.main([trained_checkpoint, "--nearest", str(tmp_path / "x.png"), "--data", str(tmp_path)])
+    assert stop.value.code == 1 and str(tmp_path) in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("stop, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
