@@ -24,7 +24,8 @@ def save_nearest(samples, train_images, path):
     """The paper's Figure 2: each of the first N_NEAREST samples (host float, (n, 784) in [0, 1])
     beside the training image (host uint8, (N, 784)) nearest to it in L2."""
     samples, pool = samples[:N_NEAREST], data.to_unit_float(train_images)
-    images.save_pairs(samples, pool[metrics.nearest_rows(samples, pool)], path)
+    nearest, _ = metrics.nearest_rows(samples, pool)
+    images.save_pairs(samples, pool[nearest], path)
 
 
 def main(argv=None):

@@ -154,6 +154,15 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     assert stop.value.code == 1 and "scores iteration 7" in capsys.readouterr().err
 
 
+def test_parzen_anatomy_bounds_each_score_by_the_nearest_sample(trained_checkpoint, capsys):
+    results = load_example("parzen_anatomy").main([trained_checkpoint, "--n-samples", "300"])
+    assert len(results) == 5 and "300 training images" in capsys.readouterr().out
+    for row in results.values():            # bound ≤ log-likelihood ≤ bound + log N, digit by digit
+        assert row["bound"] - 1e-3 <= row["log_likelihood"] <= row["bound"] + np.log(300)
+    real, samples = results["300 training images"], results["300 samples"]
+    assert real["mean_nearest_squared"] < samples["mean_nearest_squared"]     # an untrained G is far off
+
+
 def test_diagnose_reports_saturation_spread_and_the_gradient_reaching_each_layer(trained_checkpoint, capsys):
     load_example("diagnose").main([trained_checkpoint])
     line = capsys.readouterr().out.strip()

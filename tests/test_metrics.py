@@ -73,8 +73,9 @@ def test_rank_correlation_sees_order_not_scale():
 def test_nearest_rows(device):
     pool = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     queries = np.array([[9.0, 1.0], [1.0, 1.0], [0.0, 8.0]])
-    found = metrics.nearest_rows(*(backend.to_device(a, device) for a in (queries, pool)))
+    found, squared = metrics.nearest_rows(*(backend.to_device(a, device) for a in (queries, pool)))
     np.testing.assert_array_equal(backend.to_host(found), [1, 0, 2])
+    np.testing.assert_allclose(backend.to_host(squared), [2.0, 2.0, 4.0])
 
 
 # ----------------------------------------------------------------------------- sample quality

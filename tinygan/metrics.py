@@ -37,11 +37,13 @@ def squared_distances(x, mu, mu_sq_norms=None):
 
 
 def nearest_rows(queries, pool):
-    """For each row of queries (n, d), the index in pool (k, d) of its nearest row (L2)."""
+    """For each row of queries (n, d): the index in pool (k, d) of its nearest row (L2) and the
+    squared distance to it, as two (n,) arrays."""
     xp = backend.array_module(queries, pool)
     pool_sq_norms = squared_norms(pool)
-    return xp.concatenate([squared_distances(queries[i:i + BLOCK_ROWS], pool, pool_sq_norms).argmin(axis=1)
-                           for i in range(0, len(queries), BLOCK_ROWS)])
+    blocks = [squared_distances(queries[i:i + BLOCK_ROWS], pool, pool_sq_norms)
+              for i in range(0, len(queries), BLOCK_ROWS)]
+    return xp.concatenate([sq.argmin(axis=1) for sq in blocks]), xp.concatenate([sq.min(axis=1) for sq in blocks])
 
 
 def kmeans(x, k, iterations, rng):
@@ -52,7 +54,7 @@ def kmeans(x, k, iterations, rng):
     xp = backend.array_module(x)
     centroids = x[backend.to_device(rng.choice(len(x), k, replace=False), backend.device_of(x))].astype(np.float64)
     for _ in range(iterations):
-        nearest = nearest_rows(x, centroids.astype(x.dtype))
+        nearest, _ = nearest_rows(x, centroids.astype(x.dtype))
         sums = xp.stack([xp.bincount(nearest, weights=x[:, j], minlength=k) for j in range(x.shape[1])], axis=1)
         counts = xp.bincount(nearest, minlength=k)[:, None]
         centroids = xp.where(counts > 0, sums / xp.maximum(counts, 1), centroids)
