@@ -28,7 +28,7 @@ def save_nearest(samples, train_images, path):
     images.save_pairs(samples, pool[nearest], path)
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint")
     parser.add_argument("-n", type=cli.positive_int, default=100, help="how many samples (default 100)")
@@ -48,6 +48,11 @@ def main(argv=None):
     for flag, path, suffix in outputs:
         if path is not None and not path.endswith(suffix):
             cli.fail(f"{flag} {path}: expected a file name ending in {suffix}", cli.USAGE_ERROR)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     try:
         backend.get_xp(args.device)
         gan, config, meta = load_gan(args.checkpoint, args.device)
