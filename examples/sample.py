@@ -9,8 +9,9 @@ Writes an (N, 784) float32 array of pixels in [0, 1] (np.load reads it; reshape 
 for an image); with --grid, a picture of the samples ten to a row; with --nearest, the first 30
 samples each beside its nearest training image in L2 (the paper's Figure 2: a model that copied
 its training set would show identical pairs). Reads any checkpoint or generator file that
-tinygan writes; the noise is seeded (--seed), so the same command gives the same samples. For a conditional GAN (--preset cgan) --label L asks for digit L; without it the
-labels run 0, 1, …, 9, 0, 1, … .
+tinygan writes; the noise is seeded (--seed), so the same command gives the same samples. For a
+conditional GAN (--preset cgan) --label L asks for digit L; without it the labels run 0, 1, …,
+9, 0, 1, … .
 """
 import numpy as np
 

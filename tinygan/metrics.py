@@ -41,9 +41,12 @@ def nearest_rows(queries, pool):
     squared distance to it, as two (n,) arrays."""
     xp = backend.array_module(queries, pool)
     pool_sq_norms = squared_norms(pool)
-    blocks = [squared_distances(queries[i:i + BLOCK_ROWS], pool, pool_sq_norms)
-              for i in range(0, len(queries), BLOCK_ROWS)]
-    return xp.concatenate([sq.argmin(axis=1) for sq in blocks]), xp.concatenate([sq.min(axis=1) for sq in blocks])
+    index, squared = [], []
+    for i in range(0, len(queries), BLOCK_ROWS):        # one (BLOCK_ROWS, k) block alive at a time
+        sq = squared_distances(queries[i:i + BLOCK_ROWS], pool, pool_sq_norms)
+        index.append(sq.argmin(axis=1))
+        squared.append(sq.min(axis=1))
+    return xp.concatenate(index), xp.concatenate(squared)
 
 
 def kmeans(x, k, iterations, rng):
