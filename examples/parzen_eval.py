@@ -48,6 +48,15 @@ def json_path(args, checkpoint_path):
     return args.json or default_json(checkpoint_path)
 
 
+def check_trained_on(path, meta, folder, fingerprint):
+    """Fails with one line unless the generator in ``path`` (metadata ``meta``) was trained on
+    the images of ``folder`` (their ``data.fingerprint``)."""
+    trained_on = meta.get("data", {})
+    if trained_on.get("fingerprint") != fingerprint:
+        cli.fail(f"{path} was trained on {trained_on.get('folder')}, not on the images in --data {folder}: "
+                 "pass the run's --data")
+
+
 def generator_samples(path, args, fingerprint):
     """(n_samples, 784) samples of the generator in ``path``, and the file's metadata; refuses a
     generator trained on other images than --data's."""
@@ -55,9 +64,7 @@ def generator_samples(path, args, fingerprint):
         gan, _, meta = load_gan(path, args.device)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    if meta.get("data", {}).get("fingerprint") != fingerprint:
-        cli.fail(f"{path} was trained on {meta.get('data', {}).get('folder')}, not on the images "
-                 f"in --data {args.data}: pass the run's --data")
+    check_trained_on(path, meta, args.data, fingerprint)
     gan.set_rng(backend.default_rng(args.seed, args.device))
     return gan.G.forward(gan.sample_noise(args.n_samples), train=False), meta
 

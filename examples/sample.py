@@ -15,6 +15,7 @@ conditional GAN (--preset cgan) --label L asks for digit L; without it the label
 """
 import numpy as np
 
+import parzen_eval
 from tinygan import backend, checkpoint, cli, data, files, images, metrics
 from tinygan.presets import load_gan
 
@@ -85,10 +86,7 @@ def nearest_pool(args, meta):
     """The training images (uint8, (50000, 784)) of --data, refused if the generator in the
     file whose metadata is ``meta`` was trained on other images."""
     train_images = data.load_mnist(args.data)["train"][0]
-    trained_on = meta.get("data", {})
-    if trained_on.get("fingerprint") != data.fingerprint(train_images):
-        raise checkpoint.CheckpointError(f"{args.checkpoint} was trained on {trained_on.get('folder')}, not on the "
-                                         f"images in --data {args.data}: pass the run's --data")
+    parzen_eval.check_trained_on(args.checkpoint, meta, args.data, data.fingerprint(train_images))
     return train_images
 
 
