@@ -11,7 +11,8 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
     metrics.csv                one row per epoch: losses, mean D(x), mean D(G(z)), lr, momentum,
                                and what tinygan's MNIST classifier sees in 2,000 fixed samples
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
-    samples.gif                those grids as an animation (written when the run ends)
+    samples.gif                those grids as an animation, 100 of them at most, evenly spaced
+                               (written when the run ends)
     checkpoint.npz             everything needed to resume exactly (every epoch, and on
                                Ctrl-C or SIGTERM, after which the run exits with 130 or 143)
     checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs
@@ -27,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import sample
-from tinygan import backend, checkpoint, classifier, cli, data, images, metrics
+from tinygan import backend, checkpoint, classifier, cli, data, files, images, metrics
 from tinygan.gan import NOISE_FOR_G, UPDATES, uniform_noise
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
@@ -286,7 +287,7 @@ def finish(run):
     n = sample.N_NEAREST
     samples = backend.to_host(run.gan.generate(z[:n], None if labels is None else labels[:n], train=False))
     sample.save_nearest(samples, run.train_images, os.path.join(run.out, "samples_nearest.png"))
-    grids = sorted(glob.glob(os.path.join(run.out, "samples", "epoch_*.png")))
+    grids = files.numbered(glob.glob(os.path.join(run.out, "samples", "epoch_*.png")))
     if grids:
         images.save_gif(grids, os.path.join(run.out, "samples.gif"))
 

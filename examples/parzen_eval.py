@@ -73,7 +73,7 @@ def select(args, fingerprint, valid):
     """The checkpoint whose samples give train[51000:60000] the highest mean log-likelihood:
     (its path, its samples, its metadata, one record per checkpoint)."""
     best, records = None, []
-    for path in args.checkpoints:
+    for path in files.numbered(args.checkpoints):                  # epoch_990 before epoch_1000
         samples, meta = generator_samples(path, args, fingerprint)
         sigma, score = metrics.parzen_validation_score(samples, valid)
         records.append({"checkpoint": path, "epoch": meta["epoch"], "sigma": sigma, "validation_log_likelihood": score})

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from tinygan import checkpoint, classifier, cli, data, metrics
+from tinygan import checkpoint, classifier, cli, data, files, metrics
 from tinygan.gan import uniform_noise
 from tinygan.presets import load_gan
 
@@ -46,7 +46,7 @@ def main(argv=None):
     for folder in args.runs:
         try:
             kept = [quality(path, model, reference)
-                    for path in sorted(glob.glob(os.path.join(folder, "checkpoint_epoch_*.npz")))]
+                    for path in files.numbered(glob.glob(os.path.join(folder, "checkpoint_epoch_*.npz")))]
             verdict = "yes" if collapsed(folder) else "no"
         except (OSError, KeyError, checkpoint.CheckpointError) as error:
             cli.fail(f"{folder}: not a finished run with metrics.csv and kept checkpoints ({error})")

@@ -22,3 +22,11 @@ def test_a_stale_temporary_of_a_killed_writer_is_removed_by_the_next_write(tmp_p
     with files.atomic_write(str(tmp_path / "a.txt"), "w") as f:
         f.write("new")
     assert sorted(os.listdir(tmp_path)) == ["a.txt"] and (tmp_path / "a.txt").read_text() == "new"
+
+
+def test_numbered_files_follow_their_numbers_past_999():
+    paths = ["run/samples/epoch_1000.png", "run/samples/epoch_101.png", "run/samples/epoch_100.png",
+             "run/samples/epoch_999.png", "run/samples/epoch_002.png"]
+    assert files.numbered(paths) == ["run/samples/epoch_002.png", "run/samples/epoch_100.png",
+                                     "run/samples/epoch_101.png", "run/samples/epoch_999.png",
+                                     "run/samples/epoch_1000.png"]

@@ -1,13 +1,17 @@
-"""Writing files so that nothing is ever half-written.
+"""Writing files so that nothing is ever half-written, and listing numbered files in order.
 
 ``atomic_write(path)`` hands out a temporary file in the same folder; only when the block ends
 without an error is the file flushed to disk and renamed over ``path`` in one step. A crash,
 a kill or a full disk leaves the old file as it was (and, at worst, a stale temporary file,
 which the next write to the same path removes).
+
+``numbered(paths)`` orders files by the numbers in their names: a run's epoch_999.png comes
+before epoch_1000.png, which string order would put between epoch_100 and epoch_101.
 """
 import contextlib
 import glob
 import os
+import re
 
 
 def _temporary_name(path):
@@ -33,3 +37,10 @@ def atomic_write(path, mode="wb"):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
+
+
+def numbered(paths):
+    """``paths`` sorted as strings, except that each run of digits compares as a number."""
+    def key(path):
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+    return sorted(paths, key=key)

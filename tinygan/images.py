@@ -32,10 +32,12 @@ def save_png(array, path, scale=1):
         image.save(f, format="PNG")
 
 
-def save_gif(frame_paths, path, seconds_per_frame=0.2, last_frame_seconds=2.0):
+def save_gif(frame_paths, path, max_frames=100, seconds_per_frame=0.2, last_frame_seconds=2.0):
     """An animated GIF of the PNGs at ``frame_paths`` (e.g. the same fixed z's, epoch after
-    epoch), looping, the last frame held for ``last_frame_seconds``."""
-    frames = [Image.open(p).convert("L") for p in frame_paths]
+    epoch), looping, the last frame held for ``last_frame_seconds``. Of more than ``max_frames``
+    PNGs it shows ``max_frames`` evenly spaced ones, the first and the last among them."""
+    chosen = np.unique(np.linspace(0, len(frame_paths) - 1, min(len(frame_paths), max_frames)).round().astype(int))
+    frames = [Image.open(frame_paths[i]).convert("L") for i in chosen]
     durations = [round(1000 * seconds_per_frame)] * (len(frames) - 1) + [round(1000 * last_frame_seconds)]
     with files.atomic_write(path) as f:
         frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
