@@ -4,7 +4,7 @@ the run's configuration and provenance, to share a model in a few MB.
     python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz      # writes the chosen one's .parzen.json
     python examples/export_generator.py runs/mnist/checkpoint_epoch_800.npz -o pretrained/mnist_generator.npz
 
-The file keeps the run's configuration (preset values, update, seed), its data fingerprint and
+The file keeps the run's configuration (its preset's name and values, update, seed), its data fingerprint and
 device, the epoch, the training time up to that epoch (from the run's metrics.csv) and, when
 parzen_eval.py has scored the checkpoint, its Table 1 figure (σ, log-likelihood ± SE, how it was
 chosen). examples/sample.py, parzen_eval.py and interpolate.py read it like a checkpoint.
@@ -15,7 +15,7 @@ import os
 
 import parzen_eval
 from tinygan import checkpoint, cli
-from tinygan.presets import load_gan, save_gan
+from tinygan.presets import load_gan, preset_name, save_gan
 
 
 def training_seconds(checkpoint_path, meta):
@@ -63,7 +63,7 @@ def main(argv=None):
     parzen = read_parzen(args.parzen or parzen_eval.default_json(args.checkpoint), meta)
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
-    provenance.update(exported_from=os.path.basename(args.checkpoint),
+    provenance.update(preset=preset_name(config) or "custom", exported_from=os.path.basename(args.checkpoint),
                       training_seconds=training_seconds(args.checkpoint, meta))
     if parzen:
         provenance["parzen"] = parzen

@@ -125,6 +125,14 @@ def test_presets_scale_each_networks_lr():
     assert (gan.D_optimizer.lr, gan.G_optimizer.lr, momentum) == (0.05, 0.2, 0.5) and lr == 0.1
 
 
+def test_a_configuration_is_named_by_its_preset_whatever_its_seed():
+    from dataclasses import replace
+
+    from tinygan.presets import PRESETS, preset_name
+    assert preset_name(replace(PRESETS["default"], seed=3)) == "default" and preset_name(PRESETS["wgan"]) == "wgan"
+    assert preset_name(replace(PRESETS["paper"], batch_size=50)) is None
+
+
 @pytest.mark.parametrize("field, value, expected", [
     ("D_keep_input", 1.5, "keep probability"), ("D_pieces", 0, "≥ 1"), ("update", "both", "one of"),
     ("lr_decay", 0.5, "≥ 1"), ("momentum_end", 1.0, r"\[0, 1\)")])

@@ -113,6 +113,11 @@ PRESETS["wgan"] = replace(  # the WGAN paper's settings on the paper's networks,
 PRESETS["cgan"] = replace(PRESETS["default"], n_classes=10)
 
 
+def preset_name(config):
+    """The name of the preset that ``config`` is, whatever its seed; None if it is none of them."""
+    return next((name for name, preset in PRESETS.items() if replace(config, seed=preset.seed) == preset), None)
+
+
 def paper_generator(config, n_pixels, output_bias, rng):
     """G: z (m, 100) [⊕ onehot(y)] -> x (m, n_pixels) in (0, 1); output bias = logit of the pixel means."""
     init = uniform(config.G_irange)
