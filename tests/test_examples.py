@@ -135,6 +135,7 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     assert meta["contents"] == "generator" and all(n.startswith("G/") for n in arrays)
     assert meta["parzen"]["log_likelihood"] == scored["log_likelihood"] and meta["training_seconds"] > 0
     assert meta["config"]["update"] == "alternating" and meta["exported_from"] == "checkpoint.npz"
+    assert meta["preset"] == "custom"                                   # the default's, with batch 50
     rescored = load_example("parzen_eval").main([exported, "--n-samples", "300", "--json", str(tmp_path / "g.json")])
     assert rescored["log_likelihood"] == scored["log_likelihood"]
     assert "the file records: " in capsys.readouterr().out
@@ -153,6 +154,18 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
         load_example("export_generator").main([trained_checkpoint, "-o", str(tmp_path / "h.npz"), "--parzen", str(other)])
     assert stop.value.code == 1 and "scores iteration 7" in capsys.readouterr().err
 
+
+
+SHIPPED = os.path.join(os.path.dirname(__file__), "..", "pretrained", "mnist_generator.npz")
+
+
+def test_the_shipped_generator_reproduces_the_table_1_row_it_records(tmp_path):
+    _, meta = checkpoint.load(SHIPPED)
+    assert meta["contents"] == "generator" and meta["preset"] == "default"
+    assert meta["config"]["update"] == "alternating" and meta["parzen"]["n_samples"] == 10000
+    result = load_example("parzen_eval").main([SHIPPED, "--json", str(tmp_path / "shipped.json")])
+    assert result["sigma"] == meta["parzen"]["sigma"] and result["epoch"] == meta["epoch"]
+    assert abs(result["log_likelihood"] - meta["parzen"]["log_likelihood"]) < 0.05
 
 def test_parzen_anatomy_bounds_each_score_by_the_nearest_sample(trained_checkpoint, capsys):
     results = load_example("parzen_anatomy").main([trained_checkpoint, "--n-samples", "300"])
