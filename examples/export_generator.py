@@ -4,10 +4,10 @@ the run's configuration and provenance, to share a model in a few MB.
     python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz      # writes the chosen one's .parzen.json
     python examples/export_generator.py runs/mnist/checkpoint_epoch_800.npz -o pretrained/mnist_generator.npz
 
-The file keeps the run's configuration (its preset's name and values, update, seed), its data fingerprint and
-device, the epoch, the training time up to that epoch (from the run's metrics.csv) and, when
-parzen_eval.py has scored the checkpoint, its Table 1 figure (σ, log-likelihood ± SE, how it was
-chosen). examples/sample.py, parzen_eval.py and interpolate.py read it like a checkpoint.
+The file keeps the run's configuration (its preset's name and values, update, seed), its data
+fingerprint and device, the epoch, the training time up to that epoch (from the run's
+metrics.csv) and, when parzen_eval.py has scored the checkpoint, its Table 1 figure (σ,
+log-likelihood ± SE, how it was chosen). examples/sample.py, parzen_eval.py and interpolate.py read it like a checkpoint.
 """
 import csv
 import json

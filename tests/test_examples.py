@@ -155,7 +155,6 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     assert stop.value.code == 1 and "scores iteration 7" in capsys.readouterr().err
 
 
-
 SHIPPED = os.path.join(os.path.dirname(__file__), "..", "pretrained", "mnist_generator.npz")
 
 
@@ -166,6 +165,7 @@ def test_the_shipped_generator_reproduces_the_table_1_row_it_records(tmp_path):
     result = load_example("parzen_eval").main([SHIPPED, "--json", str(tmp_path / "shipped.json")])
     assert result["sigma"] == meta["parzen"]["sigma"] and result["epoch"] == meta["epoch"]
     assert abs(result["log_likelihood"] - meta["parzen"]["log_likelihood"]) < 0.05
+
 
 def test_parzen_anatomy_bounds_each_score_by_the_nearest_sample(trained_checkpoint, capsys):
     results = load_example("parzen_anatomy").main([trained_checkpoint, "--n-samples", "300"])
