@@ -13,7 +13,7 @@ For each checkpoint, on 1,000 training images and 1,000 samples of fixed noise, 
 import numpy as np
 
 from tinygan import checkpoint, cli, data
-from tinygan.gan import uniform_noise
+from tinygan.gan import draw_noise
 from tinygan.presets import load_gan
 
 N = 1000
@@ -21,7 +21,7 @@ N = 1000
 
 def diagnose(gan, real):
     """The numbers above for a GAN (eval mode, no update) and real images (N, n_pixels) float32."""
-    z = uniform_noise(np.random.default_rng(0), N, gan.noise_dim, gan.noise_range)
+    z = draw_noise(np.random.default_rng(0), N, gan.noise_dim, gan.noise_range, gan.noise_prior)
     pre_activation = z
     for layer in gan.G.layers[:-1]:                           # all of G but its output sigmoid
         pre_activation = layer.forward(pre_activation, train=False)

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from tinygan import backend, checkpoint, cli, images
-from tinygan.gan import uniform_noise
+from tinygan.gan import draw_noise
 from tinygan.presets import load_gan
 
 
@@ -33,7 +33,8 @@ def main(argv=None):
         gan, config, _ = load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    ends = uniform_noise(np.random.default_rng(args.seed), 2 * args.rows, config.noise_dim, config.noise_range)
+    ends = draw_noise(np.random.default_rng(args.seed), 2 * args.rows, config.noise_dim, config.noise_range,
+                      config.noise_prior)
     ends = ends.reshape(args.rows, 2, config.noise_dim)
     z = np.concatenate([interpolate(a, b, args.steps) for a, b in ends])
     path = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "interpolation.png")

@@ -2,7 +2,7 @@
 
     python examples/mnist_gan.py                          # the default preset, 100 epochs
     python examples/mnist_gan.py --epochs 1               # one epoch (~15 s on a 2-core CPU)
-    python examples/mnist_gan.py --preset paper --update simultaneous --out runs/paper
+    python examples/mnist_gan.py --preset paper --update simultaneous --set noise_prior=gaussian
                                                           # the released code, number for number
     python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 200
 
@@ -29,7 +29,7 @@ import numpy as np
 
 import sample
 from tinygan import backend, checkpoint, classifier, cli, data, files, images, metrics
-from tinygan.gan import NOISE_FOR_G, UPDATES, uniform_noise
+from tinygan.gan import NOISE_FOR_G, UPDATES, draw_noise
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, load_gan, paper_gan, \
@@ -197,7 +197,8 @@ def fixed_input(config, n, stream, device):
     """(z, labels): n noise vectors drawn from (seed, stream) on the host, the same on every
     device and run, and for a conditional GAN the labels 0 0 … 1 1 … (n / n_classes of each, so
     a grid of n_classes columns has one row per class), else None."""
-    z = uniform_noise(np.random.default_rng([config.seed, stream]), n, config.noise_dim, config.noise_range)
+    z = draw_noise(np.random.default_rng([config.seed, stream]), n, config.noise_dim, config.noise_range,
+                   config.noise_prior)
     labels = np.arange(n) * config.n_classes // n if config.n_classes else None
     return tuple(None if a is None else backend.to_device(a, device) for a in (z, labels))
 

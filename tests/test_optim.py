@@ -135,7 +135,7 @@ def test_a_configuration_is_named_by_its_preset_whatever_its_seed():
 
 @pytest.mark.parametrize("field, value, expected", [
     ("D_keep_input", 1.5, "keep probability"), ("D_pieces", 0, "≥ 1"), ("update", "both", "one of"),
-    ("lr_decay", 0.5, "≥ 1"), ("momentum_end", 1.0, r"\[0, 1\)")])
+    ("lr_decay", 0.5, "≥ 1"), ("momentum_end", 1.0, r"\[0, 1\)"), ("noise_prior", "laplace", "one of")])
 def test_a_configuration_out_of_range_names_the_field(field, value, expected):
     from dataclasses import replace
 

@@ -26,13 +26,17 @@ from .losses import GENERATOR_LOSSES, bce_with_logits, critic_loss, sigmoid
 UPDATES = ("alternating", "simultaneous")
 NOISE_FOR_G = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) or the D step's z
 OBJECTIVES = ("gan", "wasserstein")
+NOISE_PRIORS = ("uniform", "gaussian")
 
 
-def uniform_noise(rng, m, noise_dim, noise_range, dtype=np.float32):
-    """The paper's noise prior, z ~ U(−r, r)^noise_dim: (m, noise_dim) in ``dtype``, drawn by
-    ``rng`` (a NumPy or CuPy generator, so on its device)."""
-    u = rng.random((m, noise_dim), dtype=dtype)
-    return (2 * u - 1) * np.dtype(dtype).type(noise_range)
+def draw_noise(rng, m, noise_dim, noise_range, prior="uniform", dtype=np.float32):
+    """z from the noise prior p_z: (m, noise_dim) in ``dtype``, drawn by ``rng`` (a NumPy or CuPy
+    generator, so on its device). "uniform": z ~ U(−r, r)^noise_dim; "gaussian": the normal of
+    the same variance, N(0, r²/3)^noise_dim. With r = √3 both have unit variance; the released
+    code's Generator draws N(0, 1) unless told otherwise."""
+    if prior == "gaussian":
+        return rng.standard_normal((m, noise_dim), dtype=dtype) * np.dtype(dtype).type(noise_range / np.sqrt(3))
+    return (2 * rng.random((m, noise_dim), dtype=dtype) - 1) * np.dtype(dtype).type(noise_range)
 
 
 class GAN:
@@ -41,18 +45,20 @@ class GAN:
     generator: Sequential mapping z (m, noise_dim) -> x (m, n_pixels); discriminator: Sequential
     mapping x (m, n_pixels) -> logits (m, 1); both float32 and on the device of ``rng``, which draws
     the noise and every dropout mask. The noise prior is U(−noise_range, noise_range)^noise_dim
-    (the paper's code: U(−√3, √3), unit variance). With n_classes > 0 the GAN is conditional:
-    G's input is z ⊕ onehot(y) (noise_dim + n_classes columns), D's is x ⊕ onehot(y), and the
-    real minibatches come as (x, y) pairs; fake labels are drawn uniformly.
+    (unit variance at √3) or, with noise_prior="gaussian", the normal of the same variance. With
+    n_classes > 0 the GAN is conditional: G's input is z ⊕ onehot(y) (noise_dim + n_classes
+    columns), D's is x ⊕ onehot(y), and the real minibatches come as (x, y) pairs; fake labels
+    are drawn uniformly.
     """
 
     def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
-                 noise_range=np.sqrt(3), k=1, generator_loss="non-saturating",
-                 update="alternating", G_noise="fresh", D_loss_weight=1.0, objective="gan",
-                 clip=0.0, n_classes=0):
+                 noise_range=np.sqrt(3), noise_prior="uniform", k=1, generator_loss="non-saturating",
+                 update="alternating", G_noise="fresh", D_loss_weight=1.0, objective="gan", clip=0.0,
+                 n_classes=0):
         for name, value, allowed in (("generator loss", generator_loss, sorted(GENERATOR_LOSSES)),
                                      ("update", update, UPDATES), ("G_noise", G_noise, NOISE_FOR_G),
-                                     ("objective", objective, OBJECTIVES)):
+                                     ("objective", objective, OBJECTIVES),
+                                     ("noise prior", noise_prior, NOISE_PRIORS)):
             if value not in allowed:
                 raise ValueError(f"{name} {value!r}: expected one of {allowed}")
         if k < 1 or (update == "simultaneous" and k != 1):
@@ -62,7 +68,8 @@ class GAN:
                              "critic goes with the 'wasserstein' loss, and only with it")
         self.G, self.D = generator, discriminator
         self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
-        self.noise_dim, self.noise_range, self.k, self.update = noise_dim, noise_range, k, update
+        self.noise_dim, self.noise_range, self.noise_prior = noise_dim, noise_range, noise_prior
+        self.k, self.update = k, update
         self.generator_loss = GENERATOR_LOSSES[generator_loss]
         self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
         self.G_noise, self._last_z, self._last_labels = G_noise, None, None     # G's step may reuse D's z
@@ -79,8 +86,8 @@ class GAN:
         self.D.set_rng(rng)
 
     def sample_noise(self, m):
-        """z ~ U(−r, r)^noise_dim: (m, noise_dim), drawn on the device in the networks' dtype."""
-        return uniform_noise(self.rng, m, self.noise_dim, self.noise_range, self.dtype)
+        """z ~ p_z: (m, noise_dim), drawn on the device in the networks' dtype (see ``draw_noise``)."""
+        return draw_noise(self.rng, m, self.noise_dim, self.noise_range, self.noise_prior, self.dtype)
 
     def sample_labels(self, m):
         """(m,) labels drawn uniformly from the n_classes (None for an unconditional GAN)."""

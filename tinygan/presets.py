@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from . import backend, checkpoint
-from .gan import NOISE_FOR_G, OBJECTIVES, GAN, UPDATES
+from .gan import NOISE_FOR_G, NOISE_PRIORS, OBJECTIVES, GAN, UPDATES
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
 from .losses import GENERATOR_LOSSES
 from .network import Sequential
@@ -25,6 +25,8 @@ class Config:
     """
     noise_dim: int = 100
     noise_range: float = float(np.sqrt(3))   # z ~ U(−√3, √3)^100, unit variance
+    noise_prior: str = "uniform"             # "gaussian": z ~ N(0, noise_range²/3), the released
+                                             # code's Generator default (mnist.yaml sets none)
     G_hidden: int = 1200                     # G: ReLU 1200 → ReLU 1200 → Sigmoid 784
     G_irange: float = 0.05
     D_units: int = 240                       # D: Maxout 240×5 → Maxout 240×5 → Sigmoid 1
@@ -69,6 +71,7 @@ class Config:
         _require("generator_loss", self.generator_loss in GENERATOR_LOSSES, f"one of {sorted(GENERATOR_LOSSES)}")
         _require("update", self.update in UPDATES, f"one of {UPDATES}")
         _require("G_noise", self.G_noise in NOISE_FOR_G, f"one of {NOISE_FOR_G}")
+        _require("noise_prior", self.noise_prior in NOISE_PRIORS, f"one of {NOISE_PRIORS}")
         _require("k", self.update == "alternating" or self.k == 1, "1 with simultaneous updates")
         _require("optimizer", self.optimizer in OPTIMIZERS, f"one of {sorted(OPTIMIZERS)}")
         _require("objective", self.objective in OBJECTIVES, f"one of {OBJECTIVES}")
@@ -155,9 +158,9 @@ def paper_gan(config, pixel_means, device="numpy"):
     make_optimizer = OPTIMIZERS[config.optimizer]
     return GAN(generator, discriminator, make_optimizer(generator, config), make_optimizer(discriminator, config),
                config.noise_dim, backend.default_rng(config.seed + 1, device),
-               noise_range=config.noise_range, k=config.k, generator_loss=config.generator_loss,
-               update=config.update, G_noise=config.G_noise, D_loss_weight=config.D_loss_weight,
-               objective=config.objective, clip=config.clip, n_classes=config.n_classes)
+               noise_range=config.noise_range, noise_prior=config.noise_prior, k=config.k,
+               generator_loss=config.generator_loss, update=config.update, G_noise=config.G_noise,
+               D_loss_weight=config.D_loss_weight, objective=config.objective, clip=config.clip, n_classes=config.n_classes)
 
 
 def apply_paper_schedule(gan, config, iteration, epoch):
