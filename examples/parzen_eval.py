@@ -2,6 +2,8 @@
 
     python examples/parzen_eval.py pretrained/mnist_generator.npz          # the shipped Table 1 row
     python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz       # choose one, then score it
+    python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz --validation-only
+                                                                           # follow a run: no test figure
 
 Protocol (as the paper's code, parzen_ll.py): fit a Gaussian Parzen window on 10,000 samples
 of G; choose σ from logspace(−1, 0, 10) by the mean log-likelihood of the first 1,000
@@ -10,7 +12,8 @@ images ± its standard error (std/√N). Prints σ, the figure and the time, and
 
 Given several checkpoints, it chooses among them on validation images only: each one's σ as
 above, then the mean log-likelihood of train[51000:60000] under it; the test set is scored
-once, on the checkpoint that scores best there.
+once, on the checkpoint that scores best there. --validation-only stops before that: a run still
+training can be followed as often as wanted without the test set ever guiding it.
 
 Caveats (Theis, van den Oord & Bethge, 2016, "A note on the evaluation of generative models"):
 in 784 dimensions a Parzen estimate from 10,000 samples is far from the model's true
@@ -34,8 +37,10 @@ def parse_args(argv=None):
     parser.add_argument("--n-samples", type=cli.positive_int, default=10000, help="generator samples (the paper: 10,000)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
+    parser.add_argument("--validation-only", action="store_true",
+                        help="score the checkpoints on validation images only, and no test figure")
     parser.add_argument("--json", help="where to write the result (default: the scored checkpoint with .parzen.json "
-                        "for .npz, e.g. checkpoint.parzen.json)")
+                        "for .npz, e.g. checkpoint.parzen.json; with --validation-only, nowhere)")
     return parser.parse_args(argv)
 
 
@@ -46,6 +51,13 @@ def default_json(checkpoint_path):
 
 def json_path(args, checkpoint_path):
     return args.json or default_json(checkpoint_path)
+
+
+def outputs(args):
+    """The files this command may write (which checkpoint is chosen is not known yet)."""
+    if args.validation_only:
+        return [args.json] if args.json else []
+    return {json_path(args, c) for c in args.checkpoints}
 
 
 def check_trained_on(path, meta, folder, fingerprint):
@@ -84,9 +96,21 @@ def select(args, fingerprint, valid):
     return best[1], best[2], best[3], records
 
 
+def follow(args, fingerprint, valid):
+    """--validation-only: each checkpoint's validation record (see ``select``), the best named;
+    written to --json when given. Returns the records."""
+    _, _, meta, records = select(args, fingerprint, valid)
+    print(f"best on validation images: epoch {meta['epoch']} (the test set was not scored)")
+    if args.json:
+        with files.atomic_write(args.json, "w") as f:
+            json.dump({"selection": records}, f, indent=2)
+        print(f"wrote {args.json}")
+    return records
+
+
 def main(argv=None):
     args = parse_args(argv)
-    for path in {json_path(args, c) for c in args.checkpoints}:
+    for path in outputs(args):
         if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             cli.fail(f"--json {path}: its folder does not exist", cli.USAGE_ERROR)
     try:
@@ -96,6 +120,8 @@ def main(argv=None):
         cli.fail(str(error))
     fingerprint = data.fingerprint(splits["train"][0])
     valid, test = (backend.to_device(data.to_unit_float(splits[s][0]), args.device) for s in ("valid", "test"))
+    if args.validation_only:
+        return follow(args, fingerprint, valid)
     if len(args.checkpoints) > 1:
         chosen, samples, meta, records = select(args, fingerprint, valid)
     else:

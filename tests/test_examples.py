@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 
@@ -125,6 +126,21 @@ def test_parzen_eval_chooses_among_checkpoints_on_validation_images_and_scores_o
     assert result["checkpoint"] == candidates[int(np.argmax(scores))] and len(set(scores)) == 2
     with open(os.path.splitext(result["checkpoint"])[0] + ".parzen.json") as f:
         assert json.load(f)["log_likelihood"] == result["log_likelihood"]
+
+
+def test_parzen_eval_validation_only_follows_a_run_and_scores_no_test_image(trained_checkpoint, tmp_path, monkeypatch):
+    later = tmp_path / "later"
+    run(later, "--max-iters", "4")
+    first = str(shutil.copy(trained_checkpoint, tmp_path / "first.npz"))     # no other test's .parzen.json beside it
+    candidates, flags = [first, str(later / "checkpoint.npz")], ["--n-samples", "300"]
+    example = load_example("parzen_eval")
+    with monkeypatch.context() as patch:
+        patch.setattr(example.metrics, "parzen_protocol", None)     # the test figure's only path
+        records = example.main(candidates + flags + ["--validation-only", "--json", str(tmp_path / "v.json")])
+    assert not [path for path in candidates if os.path.exists(os.path.splitext(path)[0] + ".parzen.json")]
+    with open(tmp_path / "v.json") as f:
+        assert json.load(f) == {"selection": records}
+    assert records == example.main(candidates + flags)["selection"]      # what the full run chooses from
 
 
 def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot_resume(trained_checkpoint, tmp_path, capsys):
