@@ -3,6 +3,7 @@ benchmarks/train_step.py and then benchmarks/torch_reference.py (fresh processes
 flags and thread count), and the medians over rounds give the ratios.
 
     python benchmarks/compare.py --rounds 5 --json
+    python benchmarks/compare.py --device cupy --batch-size 10000 --json     # CuPy beside PyTorch on CUDA
 
 Alternating rounds share the machine's slow and fast moments between both libraries, so the
 ratios stay meaningful on a noisy machine where the absolute times do not. The fastest round of
@@ -16,10 +17,11 @@ import sys
 
 from common import report
 
-from tinygan import cli
+from tinygan import backend, cli
 from tinygan.gan import UPDATES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TORCH_DEVICE = {"numpy": "cpu", "cupy": "cuda"}   # the same hardware under PyTorch's name
 
 
 def run(script, flags):
@@ -33,6 +35,8 @@ def run(script, flags):
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--rounds", type=cli.positive_int, default=5)
+    parser.add_argument("--device", choices=backend.DEVICES, default="numpy",
+                        help="numpy: both on the CPU; cupy: tinygan on CuPy, PyTorch on CUDA")
     parser.add_argument("--batch-size", type=cli.positive_int, default=100)
     parser.add_argument("--update", choices=UPDATES, default="alternating")
     parser.add_argument("--iters", type=cli.positive_int, default=20)
@@ -40,16 +44,17 @@ def main(argv=None):
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
+    cli.array_module(args.device)
     flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),
              "--warmup", str(args.warmup), "--repeats", str(args.repeats)]
     ours, theirs = [], []
     for _ in range(args.rounds):
-        ours.append(run("train_step.py", flags))
-        theirs.append(run("torch_reference.py", flags + ["--device", "cpu"]))
+        ours.append(run("train_step.py", flags + ["--device", args.device]))
+        theirs.append(run("torch_reference.py", flags + ["--device", TORCH_DEVICE[args.device]]))
 
     def median(results, key):
         return round(statistics.median(result[key] for result in results), 3)
-    result = {"benchmark": "compare", "batch": args.batch_size, "update": args.update,
+    result = {"benchmark": "compare", "device": args.device, "batch": args.batch_size, "update": args.update,
               "rounds": args.rounds, "threads": ours[0]["threads"],
               "tinygan_ms": median(ours, "ms_per_iter"), "gemm_bound_ms": median(ours, "gemm_bound_ms"),
               "tinygan_over_gemm_bound": median(ours, "ratio_to_gemm_bound"),

@@ -20,7 +20,7 @@ def main(argv=None):
     parser.add_argument("--n-valid", type=cli.positive_int, default=1000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    xp = backend.get_xp(args.device)
+    xp = cli.array_module(args.device)
     rng = np.random.default_rng(0)
     samples, valid, test = (backend.to_device(rng.random((n, 784), dtype=np.float32), args.device)
                             for n in (args.n_samples, args.n_valid, args.n_test))

@@ -28,7 +28,7 @@ def main(argv=None):
     parser.add_argument("--no-gemm-bound", action="store_true", help="skip timing the GEMM-only bound")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
-    xp = backend.get_xp(args.device)
+    xp = cli.array_module(args.device)
     m = args.batch_size
     images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), args.device)
     config = replace(PRESETS["paper"], batch_size=m, update=args.update)

@@ -53,9 +53,20 @@ def test_parzen_benchmark_prints_seconds():
 
 def test_compare_alternates_both_libraries_and_reports_ratios():
     result = json.loads(run_benchmark("compare.py", "--rounds", "1", *TINY))
-    assert result["rounds"] == 1 and len(result["tinygan_rounds_ms"]) == 1
+    assert result["rounds"] == 1 and len(result["tinygan_rounds_ms"]) == 1 and result["device"] == "numpy"
     assert result["tinygan_best_ms"] == result["tinygan_ms"] == result["tinygan_rounds_ms"][0]
     if importlib.util.find_spec("torch") is None:
         assert result["torch"].startswith("skipped")
     else:
         assert result["tinygan_over_torch"] == pytest.approx(result["tinygan_ms"] / result["torch_ms"], abs=2e-3)
+
+
+@pytest.mark.parametrize("script", ["train_step.py", "parzen.py", "compare.py"])
+def test_a_gpu_benchmark_without_a_gpu_ends_in_one_line(script):
+    from tinygan import backend
+    if backend.gpu_available():
+        pytest.skip("a GPU is here: the benchmark would run")
+    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), "--device", "cupy"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "cupy-cuda12x" in done.stderr

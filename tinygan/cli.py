@@ -9,6 +9,8 @@ import argparse
 import signal
 import sys
 
+from . import backend
+
 USAGE_ERROR, RUNTIME_ERROR = 2, 1
 
 
@@ -26,6 +28,14 @@ def fail(message, status=RUNTIME_ERROR):
     """Ends the program with the one line ``error: message`` and ``status``."""
     print(f"error: {message}", file=sys.stderr)
     sys.exit(status)
+
+
+def array_module(device):
+    """The array module of --device, or the one-line error that says how to get CuPy."""
+    try:
+        return backend.get_xp(device)
+    except RuntimeError as error:
+        fail(str(error))
 
 
 def positive_int(text):
