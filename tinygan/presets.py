@@ -21,7 +21,9 @@ OPTIMIZERS = {"momentum": lambda network, config: MomentumSGD(network, config.lr
 class Config:
     """Every number of a run: the networks, the optimisers' schedules and Algorithm 1's options.
 
-    The defaults are mnist.yaml's (``PRESETS["paper"]``). Epoch counts are completed epochs.
+    The defaults are mnist.yaml's (``PRESETS["paper"]``), with Algorithm 1's alternating update
+    and the uniform noise prior where the released code updated simultaneously and drew
+    Gaussian noise (both a field away). Epoch counts are completed epochs.
     """
     noise_dim: int = 100
     noise_range: float = float(np.sqrt(3))   # z ~ U(−√3, √3)^100, unit variance
