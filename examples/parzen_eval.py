@@ -119,9 +119,10 @@ def main(argv=None):
     except (RuntimeError, data.DataError) as error:
         cli.fail(str(error))
     fingerprint = data.fingerprint(splits["train"][0])
-    valid, test = (backend.to_device(data.to_unit_float(splits[s][0]), args.device) for s in ("valid", "test"))
+    valid = backend.to_device(data.to_unit_float(splits["valid"][0]), args.device)
     if args.validation_only:
         return follow(args, fingerprint, valid)
+    test = backend.to_device(data.to_unit_float(splits["test"][0]), args.device)
     if len(args.checkpoints) > 1:
         chosen, samples, meta, records = select(args, fingerprint, valid)
     else:
