@@ -16,16 +16,28 @@ GPU_SKIP_REASON = "no CUDA GPU with CuPy here (pip install cupy-cuda12x on a GPU
 GRAD_TOL = 1e-6   # worst float64 relative error a gradient check allows (correct code: ~1e-10)
 
 
-@pytest.fixture(params=["numpy", "cupy", "strict"])
-def device(request, monkeypatch):
-    """The device name to pass to tinygan: "numpy" or "cupy" (the strict stand-in answers to
-    "cupy" too)."""
-    if request.param == "cupy" and not backend.gpu_available():
+def _use(name, monkeypatch):
+    """The device name to pass to tinygan for a fixture parameter: "numpy" or "cupy" (the strict
+    stand-in answers to "cupy" too); skips "cupy" where there is no GPU."""
+    if name == "cupy" and not backend.gpu_available():
         pytest.skip(GPU_SKIP_REASON)
-    if request.param == "strict":
+    if name == "strict":
         strict_xp.install(monkeypatch)
         return "cupy"
-    return request.param
+    return name
+
+
+@pytest.fixture(params=["numpy", "cupy", "strict"])
+def device(request, monkeypatch):
+    """Every device: the test runs once on each."""
+    return _use(request.param, monkeypatch)
+
+
+@pytest.fixture(params=["cupy", "strict"])
+def accelerator(request, monkeypatch):
+    """The device path alone (CuPy on a GPU; the strict stand-in everywhere), for tests that
+    compare it with NumPy."""
+    return _use(request.param, monkeypatch)
 
 
 @pytest.fixture

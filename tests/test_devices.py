@@ -1,0 +1,78 @@
+"""The device path against NumPy: every layer and the paper's networks give the same float32
+outputs and gradients on the device as on the host, and a checkpoint written on one device
+resumes on the other. On a GPU the device is CuPy (cuBLAS against OpenBLAS: agreement to float32
+tolerance); everywhere it is also the strict stand-in, which runs the same code path on the CPU
+and refuses any implicit host conversion along it."""
+import numpy as np
+import pytest
+
+from test_layers import LAYER_NAMES, N_IN, _to, make_layer
+from tinygan import backend
+from tinygan.presets import PRESETS, Config, load_gan, paper_gan, save_gan
+
+FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-5}   # float32 results of differently ordered sums
+
+
+def assert_agree(on_device, on_host, what):
+    np.testing.assert_allclose(backend.to_host(on_device), on_host, **FLOAT32_TOL, err_msg=what)
+
+
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_every_layer_gives_the_same_float32_forward_and_backward_on_the_device(name, accelerator, rng):
+    """Evaluation mode, so dropout, whose masks each device draws from its own generator, is the
+    identity on both; the gradient checks cover its masks on every device."""
+    host, device = make_layer(name, np.float32), _to(make_layer(name, np.float32), accelerator)
+    x, d_out = (rng.standard_normal(shape).astype(np.float32) for shape in ((7, N_IN), (7, N_IN)))
+    y = host.forward(x, train=False)
+    d_out = d_out[:, :y.shape[1]]
+    assert_agree(device.forward(backend.to_device(x, accelerator), train=False), y, f"{host}: y")
+    assert_agree(device.backward(backend.to_device(d_out, accelerator)), host.backward(d_out), f"{host}: dL/dx")
+    for key, grad in host.grads.items():
+        assert_agree(device.grads[key], grad, f"{host}: dL/d{key}")
+
+
+def test_the_papers_networks_agree_on_the_device(accelerator, rng):
+    """The default preset's G and D (784 pixels, weights drawn on the host from one seed):
+    G(z), D's logits and D's parameter gradients."""
+    means = rng.random(784) * 0.5
+    host, device = paper_gan(PRESETS["default"], means), paper_gan(PRESETS["default"], means, accelerator)
+    z = host.sample_noise(64)
+    x = host.generate(z, train=False)
+    assert_agree(device.generate(backend.to_device(z, accelerator), train=False), x, "G(z)")
+    logits = host.D.forward(x, train=False)
+    assert_agree(device.D.forward(backend.to_device(x, accelerator), train=False), logits, "D's logits")
+    d_logits = rng.standard_normal(logits.shape).astype(np.float32)
+    host.D.backward(d_logits)
+    device.D.backward(backend.to_device(d_logits, accelerator))
+    for (name, _, grads, key), (_, _, device_grads, _) in zip(host.D.parameters(), device.D.parameters()):
+        assert_agree(device_grads[key], grads[key], f"D {name}")
+
+
+def _train_once(gan, device, rng):
+    batch = backend.to_device(rng.random((8, 16), dtype=np.float32), device)
+    gan.train_iteration(iter([batch]))
+
+
+def assert_same_state(gan, reference):
+    """Every weight and optimiser array of ``gan`` equals ``reference``'s, bit for bit."""
+    state, expected = gan.state_dict(), reference.state_dict()
+    assert state.keys() == expected.keys()
+    for name, value in expected.items():
+        np.testing.assert_array_equal(state[name], value, err_msg=name)
+
+
+def test_a_checkpoint_written_on_the_device_resumes_on_the_cpu_and_back(accelerator, rng, tmp_path):
+    """Weights and optimiser state move bit for bit: device → file → CPU → file → device."""
+    config = Config(noise_dim=4, G_hidden=12, D_units=6, D_pieces=3, batch_size=8)
+    means = np.full(16, 0.3)
+    on_device = paper_gan(config, means, accelerator)
+    _train_once(on_device, accelerator, rng)
+    save_gan(tmp_path / "device.npz", on_device, config, iteration=1, epoch=0)
+    on_host, _, meta = load_gan(tmp_path / "device.npz", "numpy")
+    assert meta["iteration"] == 1 and {backend.device_of(p[k]) for _, p, _, k in on_host.G.parameters()} == {"numpy"}
+    assert_same_state(on_host, on_device)
+    _train_once(on_host, "numpy", rng)
+    save_gan(tmp_path / "host.npz", on_host, config, iteration=2, epoch=0)
+    back, _, meta = load_gan(tmp_path / "host.npz", accelerator)
+    assert meta["iteration"] == 2 and {backend.device_of(p[k]) for _, p, _, k in back.D.parameters()} == {"cupy"}
+    assert_same_state(back, on_host)
