@@ -256,3 +256,14 @@ def test_the_example_trains_on_the_device_path_and_its_checkpoint_resumes_on_the
     assert len(read_csv(tmp_path / "metrics.csv")) == 1 and os.path.exists(tmp_path / "samples" / "epoch_001.png")
     arrays, meta = run(tmp_path, "--resume", str(tmp_path / "checkpoint.npz"), "--device", "numpy", "--max-iters", "6")
     assert meta["iteration"] == 6
+
+
+def test_the_example_reads_the_device_once_per_logging_window(strict, tmp_path):
+    """Eight more iterations at --log-every 4 cost two more host reads, the two log lines: the
+    iterations themselves read nothing, and the end of a run (grids, probe, checkpoint) the same."""
+    reads = []
+    for iterations in (8, 16):
+        strict["count"] = 0
+        run(tmp_path / str(iterations), "--device", "cupy", "--max-iters", str(iterations), "--log-every", "4")
+        reads.append(strict["count"])
+    assert reads[1] - reads[0] == 2
