@@ -12,8 +12,10 @@ images ± its standard error (std/√N). Prints σ, the figure and the time, and
 
 Given several checkpoints, it chooses among them on validation images only: each one's σ as
 above, then the mean log-likelihood of train[51000:60000] under it; the test set is scored
-once, on the checkpoint that scores best there. --validation-only stops before that: a run still
-training can be followed as often as wanted without the test set ever guiding it.
+once, on the checkpoint that scores best there. Each checkpoint's validation record is kept
+beside it (CHECKPOINT.validation.json) and read back while the checkpoint and the flags are the
+same. --validation-only stops before the test set: a run still training can be followed as often
+as wanted, each checkpoint scored once, without the test set ever guiding it.
 
 Caveats (Theis, van den Oord & Bethge, 2016, "A note on the evaluation of generative models"):
 in 784 dimensions a Parzen estimate from 10,000 samples is far from the model's true
@@ -69,8 +71,8 @@ def check_trained_on(path, meta, folder, fingerprint):
                  "pass the run's --data")
 
 
-def generator_samples(path, args, fingerprint):
-    """(n_samples, 784) samples of the generator in ``path``, and the file's metadata; refuses a
+def load_generator(path, args, fingerprint):
+    """(gan, metadata) of the generator in ``path``, its noise seeded by --seed; refuses a
     generator trained on other images than --data's."""
     try:
         gan, _, meta = load_gan(path, args.device)
@@ -78,29 +80,63 @@ def generator_samples(path, args, fingerprint):
         cli.fail(str(error))
     check_trained_on(path, meta, args.data, fingerprint)
     gan.set_rng(backend.default_rng(args.seed, args.device))
-    return gan.G.forward(gan.sample_noise(args.n_samples), train=False), meta
+    return gan, meta
+
+
+def samples_of(gan, args):
+    """(n_samples, 784) float32 samples of G, on --device."""
+    return gan.G.forward(gan.sample_noise(args.n_samples), train=False)
+
+
+def kept_record_path(checkpoint_path):
+    """Where a checkpoint's validation record is kept: runs/x/c.npz -> runs/x/c.validation.json."""
+    return os.path.splitext(checkpoint_path)[0] + ".validation.json"
+
+
+def validation_record(path, args, fingerprint, valid):
+    """{"checkpoint", "epoch", "sigma", "validation_log_likelihood"} of the generator in ``path``
+    (σ and the mean log-likelihood of train[51000:60000], as ``metrics.parzen_validation_score``).
+
+    The record is kept beside the checkpoint with what it depends on (the checkpoint's iteration,
+    the images, the samples' count, seed and device) and read back while those are the same, so a
+    run in progress can be followed without scoring its kept checkpoints again."""
+    gan, meta = load_generator(path, args, fingerprint)
+    key = {"iteration": meta["iteration"], "data": fingerprint, "n_samples": args.n_samples,
+           "seed": args.seed, "device": args.device}
+    try:
+        with open(kept_record_path(path)) as f:
+            kept = json.load(f)
+        if kept["key"] == key:
+            return {**kept["record"], "checkpoint": path}
+    except (OSError, ValueError, KeyError, TypeError):            # none kept, or not one of ours
+        pass
+    sigma, score = metrics.parzen_validation_score(samples_of(gan, args), valid)
+    record = {"checkpoint": path, "epoch": meta["epoch"], "sigma": sigma, "validation_log_likelihood": score}
+    try:
+        with files.atomic_write(kept_record_path(path), "w") as f:
+            json.dump({"key": key, "record": record}, f, indent=2)
+    except OSError:                                                 # a read-only folder only loses the record
+        pass
+    return record
 
 
 def select(args, fingerprint, valid):
-    """The checkpoint whose samples give train[51000:60000] the highest mean log-likelihood:
-    (its path, its samples, its metadata, one record per checkpoint)."""
-    best, records = None, []
+    """One validation record per checkpoint (``validation_record``), printed as it comes, and
+    the checkpoint whose samples score highest there: (its path, the records)."""
+    records = []
     for path in files.numbered(args.checkpoints):                  # epoch_990 before epoch_1000
-        samples, meta = generator_samples(path, args, fingerprint)
-        sigma, score = metrics.parzen_validation_score(samples, valid)
-        records.append({"checkpoint": path, "epoch": meta["epoch"], "sigma": sigma, "validation_log_likelihood": score})
-        print(f"{path} (epoch {meta['epoch']}): sigma = {sigma:.4f}, "
-              f"validation log-likelihood (train[51000:60000]) = {score:.2f}")
-        if best is None or score > best[0]:
-            best = (score, path, samples, meta)
-    return best[1], best[2], best[3], records
+        records.append(validation_record(path, args, fingerprint, valid))
+        print(f"{path} (epoch {records[-1]['epoch']}): sigma = {records[-1]['sigma']:.4f}, "
+              f"validation log-likelihood (train[51000:60000]) = {records[-1]['validation_log_likelihood']:.2f}")
+    best = max(records, key=lambda record: record["validation_log_likelihood"])
+    return best["checkpoint"], records
 
 
 def follow(args, fingerprint, valid):
     """--validation-only: each checkpoint's validation record (see ``select``), the best named;
     written to --json when given. Returns the records."""
-    _, _, meta, records = select(args, fingerprint, valid)
-    print(f"best on validation images: epoch {meta['epoch']} (the test set was not scored)")
+    chosen, records = select(args, fingerprint, valid)
+    print(f"best on validation images: {chosen} (the test set was not scored)")
     if args.json:
         with files.atomic_write(args.json, "w") as f:
             json.dump({"selection": records}, f, indent=2)
@@ -123,11 +159,9 @@ def main(argv=None):
     if args.validation_only:
         return follow(args, fingerprint, valid)
     test = backend.to_device(data.to_unit_float(splits["test"][0]), args.device)
-    if len(args.checkpoints) > 1:
-        chosen, samples, meta, records = select(args, fingerprint, valid)
-    else:
-        chosen, records = args.checkpoints[0], []
-        samples, meta = generator_samples(chosen, args, fingerprint)
+    chosen, records = select(args, fingerprint, valid) if len(args.checkpoints) > 1 else (args.checkpoints[0], [])
+    gan, meta = load_generator(chosen, args, fingerprint)
+    samples = samples_of(gan, args)
     start = time.perf_counter()
     result = metrics.parzen_protocol(samples, valid, test)
     result.update(seconds=round(time.perf_counter() - start, 3), checkpoint=chosen, epoch=meta["epoch"],

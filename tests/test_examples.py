@@ -143,6 +143,23 @@ def test_parzen_eval_validation_only_follows_a_run_and_scores_no_test_image(trai
     assert records == example.main(candidates + flags)["selection"]      # what the full run chooses from
 
 
+def test_a_validation_record_is_kept_and_scored_again_only_when_what_it_depends_on_changes(trained_checkpoint, tmp_path,
+                                                                                           monkeypatch):
+    path = str(shutil.copy(trained_checkpoint, tmp_path / "c.npz"))
+    example, calls = load_example("parzen_eval"), []
+    score = example.metrics.parzen_validation_score
+    monkeypatch.setattr(example.metrics, "parzen_validation_score", lambda *a: calls.append(a) or score(*a))
+
+    def follow(*flags):
+        return example.main([path, "--n-samples", "300", "--validation-only", *flags])
+    first = follow()
+    assert follow() == first and len(calls) == 1                   # read back, not scored again
+    assert follow("--seed", "1") != first and len(calls) == 2      # other samples: scored
+    with open(tmp_path / "c.validation.json", "w") as f:
+        f.write("not JSON")
+    assert follow() == first and len(calls) == 3                   # a damaged record is scored anew
+
+
 def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot_resume(trained_checkpoint, tmp_path, capsys):
     scored = load_example("parzen_eval").main([trained_checkpoint, "--n-samples", "300"])
     exported = str(tmp_path / "g.npz")
