@@ -293,13 +293,16 @@ def finish(run):
         images.save_gif(grids, os.path.join(run.out, "samples.gif"))
 
 
+RUN_FILES = ("checkpoint*.npz", "metrics.csv", "samples.gif", "samples_nearest.png",
+             "checkpoint*.parzen.json", "checkpoint*.validation.json")      # the last two: parzen_eval.py's records
+
+
 def clear_run(out):
-    """Removes what a run wrote to ``out`` (for --overwrite), nothing else."""
+    """Removes what a run wrote to ``out`` (for --overwrite), and parzen_eval.py's records of its
+    checkpoints, nothing else."""
     shutil.rmtree(os.path.join(out, "samples"), ignore_errors=True)
-    for path in glob.glob(os.path.join(out, "checkpoint*.npz")) + [
-            os.path.join(out, name) for name in ("metrics.csv", "samples.gif", "samples_nearest.png")]:
-        if os.path.exists(path):
-            os.remove(path)
+    for path in (path for pattern in RUN_FILES for path in glob.glob(os.path.join(out, pattern))):
+        os.remove(path)
 
 
 def checkpoint_path(out):

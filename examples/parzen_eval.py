@@ -13,7 +13,7 @@ images ± its standard error (std/√N). Prints σ, the figure and the time, and
 Given several checkpoints, it chooses among them on validation images only: each one's σ as
 above, then the mean log-likelihood of train[51000:60000] under it; the test set is scored
 once, on the checkpoint that scores best there. Each checkpoint's validation record is kept
-beside it (CHECKPOINT.validation.json) and read back while the checkpoint and the flags are the
+beside it (CHECKPOINT.validation.json) and read back while G's weights and the flags are the
 same. --validation-only stops before the test set: a run still training can be followed as often
 as wanted, each checkpoint scored once, without the test set ever guiding it.
 
@@ -97,12 +97,13 @@ def validation_record(path, args, fingerprint, valid):
     """{"checkpoint", "epoch", "sigma", "validation_log_likelihood"} of the generator in ``path``
     (σ and the mean log-likelihood of train[51000:60000], as ``metrics.parzen_validation_score``).
 
-    The record is kept beside the checkpoint with what it depends on (the checkpoint's iteration,
-    the images, the samples' count, seed and device) and read back while those are the same, so a
-    run in progress can be followed without scoring its kept checkpoints again."""
+    The record is kept beside the checkpoint with what it depends on (G's weights, by a hash of
+    each array, the images, the samples' count, seed and device) and read back while those are the
+    same, so a run in progress can be followed without scoring its kept checkpoints again."""
     gan, meta = load_generator(path, args, fingerprint)
-    key = {"iteration": meta["iteration"], "data": fingerprint, "n_samples": args.n_samples,
-           "seed": args.seed, "device": args.device}
+    key = {"iteration": meta["iteration"], "generator": {name: data.fingerprint(value) for name, value
+                                                         in gan.G.state_dict().items()},
+           "data": fingerprint, "n_samples": args.n_samples, "seed": args.seed, "device": args.device}
     try:
         with open(kept_record_path(path)) as f:
             kept = json.load(f)

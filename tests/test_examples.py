@@ -170,6 +170,9 @@ def test_a_validation_record_is_kept_and_scored_again_only_when_what_it_depends_
     with open(tmp_path / "c.validation.json", "w") as f:
         f.write("not JSON")
     assert follow() == first and len(calls) == 3                   # a damaged record is scored anew
+    run(tmp_path / "other", "--max-iters", "2", "--seed", "1")     # the same iteration, other weights
+    shutil.copy(tmp_path / "other" / "checkpoint.npz", path)
+    assert follow() != first and len(calls) == 4
 
 
 def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot_resume(trained_checkpoint, tmp_path, capsys):
