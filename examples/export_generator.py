@@ -29,9 +29,9 @@ def training_seconds(checkpoint_path, meta):
     return round(whole + meta.get("logbook", {}).get("seconds", 0.0), 1)
 
 
-def read_parzen(path, meta):
-    """The parzen_eval.py record in ``path`` of the checkpoint whose metadata is ``meta`` (None
-    if there is none); refuses a record of another iteration."""
+def read_parzen(path, gan, meta):
+    """The parzen_eval.py record in ``path`` of the checkpoint whose GAN and metadata are ``gan``
+    and ``meta`` (None if there is none); refuses a record of another iteration or of other weights."""
     if not os.path.exists(path):
         return None
     try:
@@ -42,6 +42,8 @@ def read_parzen(path, meta):
         cli.fail(f"--parzen {path}: not a parzen_eval.py result ({error!r})")
     if scored != meta["iteration"]:
         cli.fail(f"--parzen {path}: scores iteration {scored}, the checkpoint holds iteration {meta['iteration']}")
+    if "generator" in record and record["generator"] != parzen_eval.generator_fingerprint(gan):   # older records: iteration only
+        cli.fail(f"--parzen {path}: scores another generator of iteration {scored} (its weights are not the checkpoint's)")
     return {key: record[key] for key in ("sigma", "log_likelihood", "standard_error", "n_samples", "seed", "selection")
             if key in record}
 
@@ -60,7 +62,7 @@ def main(argv=None):
         gan, config, meta = load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    parzen = read_parzen(args.parzen or parzen_eval.default_json(args.checkpoint), meta)
+    parzen = read_parzen(args.parzen or parzen_eval.default_json(args.checkpoint), gan, meta)
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
     provenance.update(preset=preset_name(config) or "custom", exported_from=os.path.basename(args.checkpoint),

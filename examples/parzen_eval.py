@@ -83,6 +83,11 @@ def load_generator(path, args, fingerprint):
     return gan, meta
 
 
+def generator_fingerprint(gan):
+    """{array name: ``data.fingerprint``} of G's weights: which generator a record speaks of."""
+    return {name: data.fingerprint(value) for name, value in gan.G.state_dict().items()}
+
+
 def samples_of(gan, args):
     """(n_samples, 784) float32 samples of G, on --device."""
     return gan.G.forward(gan.sample_noise(args.n_samples), train=False)
@@ -101,9 +106,8 @@ def validation_record(path, args, fingerprint, valid):
     each array, the images, the samples' count, seed and device) and read back while those are the
     same, so a run in progress can be followed without scoring its kept checkpoints again."""
     gan, meta = load_generator(path, args, fingerprint)
-    key = {"iteration": meta["iteration"], "generator": {name: data.fingerprint(value) for name, value
-                                                         in gan.G.state_dict().items()},
-           "data": fingerprint, "n_samples": args.n_samples, "seed": args.seed, "device": args.device}
+    key = {"iteration": meta["iteration"], "generator": generator_fingerprint(gan), "data": fingerprint,
+           "n_samples": args.n_samples, "seed": args.seed, "device": args.device}
     try:
         with open(kept_record_path(path)) as f:
             kept = json.load(f)
@@ -166,7 +170,8 @@ def main(argv=None):
     start = time.perf_counter()
     result = metrics.parzen_protocol(samples, valid, test)
     result.update(seconds=round(time.perf_counter() - start, 3), checkpoint=chosen, epoch=meta["epoch"],
-                  iteration=meta["iteration"], n_samples=args.n_samples, seed=args.seed, device=args.device)
+                  iteration=meta["iteration"], generator=generator_fingerprint(gan), n_samples=args.n_samples,
+                  seed=args.seed, device=args.device)
     if records:
         result["selection"] = records
     print(f"sigma = {result['sigma']:.4f}")

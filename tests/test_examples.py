@@ -201,6 +201,10 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     with pytest.raises(SystemExit) as stop:
         load_example("export_generator").main([trained_checkpoint, "-o", str(tmp_path / "h.npz"), "--parzen", str(other)])
     assert stop.value.code == 1 and "scores iteration 7" in capsys.readouterr().err
+    other.write_text(json.dumps({**scored, "generator": {"G/0.W": "0123456789abcdef"}}))
+    with pytest.raises(SystemExit) as stop:
+        load_example("export_generator").main([trained_checkpoint, "-o", str(tmp_path / "h.npz"), "--parzen", str(other)])
+    assert stop.value.code == 1 and "scores another generator" in capsys.readouterr().err
 
 
 SHIPPED = os.path.join(os.path.dirname(__file__), "..", "pretrained", "mnist_generator.npz")
