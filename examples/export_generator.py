@@ -42,8 +42,9 @@ def read_parzen(path, gan, meta):
         cli.fail(f"--parzen {path}: not a parzen_eval.py result ({error!r})")
     if scored != meta["iteration"]:
         cli.fail(f"--parzen {path}: scores iteration {scored}, the checkpoint holds iteration {meta['iteration']}")
-    if "generator" in record and record["generator"] != parzen_eval.generator_fingerprint(gan):   # older records: iteration only
-        cli.fail(f"--parzen {path}: scores another generator of iteration {scored} (its weights are not the checkpoint's)")
+    if "generator" in record and record["generator"] != parzen_eval.generator_fingerprint(gan):   # older: iteration only
+        cli.fail(f"--parzen {path}: scores another generator of iteration {scored} "
+                 "(its weights are not the checkpoint's)")
     return {key: record[key] for key in ("sigma", "log_likelihood", "standard_error", "n_samples", "seed", "selection")
             if key in record}
 
