@@ -22,9 +22,9 @@ def test_every_layer_gives_the_same_float32_forward_and_backward_on_the_device(n
     """Evaluation mode, so dropout, whose masks each device draws from its own generator, is the
     identity on both; the gradient checks cover its masks on every device."""
     host, device = make_layer(name, np.float32), _to(make_layer(name, np.float32), accelerator)
-    x, d_out = (rng.standard_normal(shape).astype(np.float32) for shape in ((7, N_IN), (7, N_IN)))
+    x = rng.standard_normal((7, N_IN)).astype(np.float32)
     y = host.forward(x, train=False)
-    d_out = d_out[:, :y.shape[1]]
+    d_out = rng.standard_normal(y.shape).astype(np.float32)
     assert_agree(device.forward(backend.to_device(x, accelerator), train=False), y, f"{host}: y")
     assert_agree(device.backward(backend.to_device(d_out, accelerator)), host.backward(d_out), f"{host}: dL/dx")
     for key, grad in host.grads.items():
@@ -33,7 +33,7 @@ def test_every_layer_gives_the_same_float32_forward_and_backward_on_the_device(n
 
 def test_the_papers_networks_agree_on_the_device(accelerator, rng):
     """The default preset's G and D (784 pixels, weights drawn on the host from one seed):
-    G(z), D's logits and D's parameter gradients."""
+    G(z), D's logits, D's parameter gradients and G's through D (G's step)."""
     means = rng.random(784) * 0.5
     host, device = paper_gan(PRESETS["default"], means), paper_gan(PRESETS["default"], means, accelerator)
     z = host.sample_noise(64)
@@ -42,10 +42,14 @@ def test_the_papers_networks_agree_on_the_device(accelerator, rng):
     logits = host.D.forward(x, train=False)
     assert_agree(device.D.forward(backend.to_device(x, accelerator), train=False), logits, "D's logits")
     d_logits = rng.standard_normal(logits.shape).astype(np.float32)
-    host.D.backward(d_logits)
-    device.D.backward(backend.to_device(d_logits, accelerator))
-    for (name, _, grads, key), (_, _, device_grads, _) in zip(host.D.parameters(), device.D.parameters()):
-        assert_agree(device_grads[key], grads[key], f"D {name}")
+    for gan, d in ((host, d_logits), (device, backend.to_device(d_logits, accelerator))):
+        d_x = gan.D.backward_input(d)                   # G's step: through D to its input ...
+        gan.D.backward(d)                               # ... and D's own gradients
+        gan.G.backward(d_x)
+    for net in ("G", "D"):
+        for (name, _, grads, key), (_, _, device_grads, _) in zip(getattr(host, net).parameters(),
+                                                                  getattr(device, net).parameters()):
+            assert_agree(device_grads[key], grads[key], f"{net} {name}")
 
 
 def _train_once(gan, device, rng):
