@@ -10,20 +10,37 @@ array and
   * refuses to mix with a NumPy array in arithmetic (as CuPy does; NumPy scalars are fine);
   * counts every explicit read to the host — ``float``, ``int``, ``bool``, ``.item()``,
     ``.tolist()``, ``.get()`` — in ``HOST_READS``, so a test can prove that a training
-    iteration reads nothing back.
+    iteration reads nothing back;
+  * counts every operation that would launch a GPU kernel — a ufunc, an ``xp.*`` function, an
+    array method that computes (not a view: ``reshape``, ``T``), a random draw, a write through
+    ``[]`` or a gather by an index array — in ``LAUNCHES``: at small batches the GPU's time goes
+    to launches, so this count is the CPU's view of what an iteration costs there.
+
+``ElementwiseKernel`` stands in for CuPy's: it runs a kernel's CUDA body on the CPU, statement
+by statement, as Python (the arithmetic tinygan's kernels use reads the same in both), so the
+CUDA formulas are held to their NumPy twins in every CI run; a GPU still has to compile them.
 
 ``install(monkeypatch)`` makes tinygan's backend take this module for CuPy, so the device named
 "cupy" runs through it: the backend's real CuPy code path, on the CPU, in every CI run.
 """
+import collections
+import operator
+import re
 import types
 
 import numpy as np
 
 HOST_READS = {"count": 0}
+LAUNCHES = collections.Counter()    # {operation name: launches}
+_VIEWS = {"reshape", "view", "transpose", "T", "shape", "ndim", "dtype", "size", "strides"}
 
 
 def _read():
     HOST_READS["count"] += 1
+
+
+def _launch(name):
+    LAUNCHES[name] += 1
 
 
 def _unwrap(value, allow_host=False):
@@ -66,6 +83,7 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
                         "array module (xp = backend.array_module(x))")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _launch(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
         if "out" in kwargs:
             kwargs["out"] = _unwrap(kwargs["out"])
         result = getattr(ufunc, method)(*_unwrap(inputs), **kwargs)
@@ -111,18 +129,27 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
         return (_wrap(row) for row in self._a)
 
     def __getitem__(self, key):
-        return _wrap(self._a[_unwrap(key)])
+        key = _unwrap(key)
+        if any(isinstance(k, np.ndarray) for k in (key if isinstance(key, tuple) else (key,))):
+            _launch("gather")                        # a slice is a view, no launch
+        return _wrap(self._a[key])
 
     def __setitem__(self, key, value):
+        _launch("setitem")
         self._a[_unwrap(key)] = _unwrap(value)
 
     def __getattr__(self, name):
         if name.startswith("__"):                    # no __array_interface__ and friends
             raise AttributeError(name)
         attribute = getattr(self._a, name)
-        if callable(attribute):
-            return lambda *args, **kwargs: _wrap(attribute(*_unwrap(args), **_unwrap(kwargs)))
-        return _wrap(attribute)
+        if not callable(attribute):
+            return _wrap(attribute)
+
+        def method(*args, **kwargs):
+            if name not in _VIEWS:
+                _launch(name)
+            return _wrap(attribute(*_unwrap(args), **_unwrap(kwargs)))
+        return method
 
     def __repr__(self):
         return f"StrictArray({self._a!r})"
@@ -135,16 +162,61 @@ class _Generator:
         self._rng = np.random.default_rng(seed)
 
     def random(self, size=None, dtype=np.float64):
+        _launch("random")
         return _wrap(self._rng.random(size, dtype=dtype))
 
     def standard_normal(self, size=None, dtype=np.float64):
+        _launch("standard_normal")
         return _wrap(self._rng.standard_normal(size, dtype=dtype))
+
+
+class ElementwiseKernel:
+    """``cupy.ElementwiseKernel(in_params, out_params, operation, name)``, run as Python.
+
+    Each statement of ``operation`` is ``[T] name = expression`` (or ``+=``, ``-=``, ``*=``,
+    ``/=``); the expression is evaluated with NumPy arrays for the parameters, ``T`` for the
+    arrays' dtype and NumPy for CUDA's math functions. As in CuPy, outputs passed after the
+    inputs are written in place, otherwise they are allocated in the broadcast shape; one
+    output is returned as an array, several as a tuple. One call is one launch.
+    """
+
+    FUNCTIONS = {"exp": np.exp, "log1p": np.log1p, "tanh": np.tanh, "sqrt": np.sqrt,
+                 "fabs": np.abs, "max": np.maximum, "min": np.minimum}
+    STATEMENT = re.compile(r"^(?:T\s+)?(\w+)\s*([-+*/]?=)\s*(.+)$")
+    ASSIGN = {"=": lambda old, new: new, "+=": operator.add, "-=": operator.sub,
+              "*=": operator.mul, "/=": operator.truediv}
+
+    def __init__(self, in_params, out_params, operation, name):
+        self.inputs, self.outputs = ([p.split()[-1] for p in params.split(",")]
+                                     for params in (in_params, out_params))
+        self.statements = [self.STATEMENT.match(s.strip()).groups()
+                           for s in operation.split(";") if s.strip()]
+        self.name = name
+
+    def __call__(self, *args):
+        _launch(self.name)
+        values = _unwrap(args)
+        arrays = [v for v in values if isinstance(v, np.ndarray)]
+        T = arrays[0].dtype.type
+        names = {**self.FUNCTIONS, "T": T,
+                 **{n: np.asarray(v, dtype=T) for n, v in zip(self.inputs + self.outputs, values)}}
+        for target, assign, expression in self.statements:
+            value = eval(expression, {"__builtins__": {}}, names)
+            names[target] = self.ASSIGN[assign](names.get(target), value)
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        results = [np.broadcast_to(np.asarray(names[n], dtype=T), shape) for n in self.outputs]
+        given = args[len(self.inputs):]
+        for out, result in zip(given, results):
+            out._a[...] = result
+        results = list(given) or [StrictArray(r.copy()) for r in results]
+        return results[0] if len(results) == 1 else tuple(results)
 
 
 def _module_function(name):
     function = getattr(np, name)
 
     def call(*args, **kwargs):
+        _launch(name)
         return _wrap(function(*_unwrap(args), **_unwrap(kwargs)))
     return call
 
@@ -153,6 +225,7 @@ class _StrictModule(types.ModuleType):
     """The array module: ``xp.exp``, ``xp.concatenate``, … on StrictArrays, as CuPy's."""
 
     ndarray = StrictArray
+    ElementwiseKernel = ElementwiseKernel
     random = types.SimpleNamespace(default_rng=_Generator)
     cuda = types.SimpleNamespace(
         runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),

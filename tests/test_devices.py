@@ -1,8 +1,10 @@
-"""The device path against NumPy: every layer and the paper's networks give the same float32
-outputs and gradients on the device as on the host, and a checkpoint written on one device
-resumes on the other. On a GPU the device is CuPy (cuBLAS against OpenBLAS: agreement to float32
+"""The device path against NumPy: every fused kernel matches its NumPy twin, every layer and the
+paper's networks give the same float32 outputs and gradients on the device as on the host, and a
+checkpoint written on one device resumes on the other. On a GPU the device is CuPy (cuBLAS against OpenBLAS: agreement to float32
 tolerance); everywhere it is also the strict stand-in, which runs the same code path on the CPU
 and refuses any implicit host conversion along it."""
+import inspect
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,27 @@ FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-5}   # float32 results of differently or
 
 def assert_agree(on_device, on_host, what):
     np.testing.assert_allclose(backend.to_host(on_device), on_host, **FLOAT32_TOL, err_msg=what)
+
+
+@pytest.mark.parametrize("op", backend.ELEMENTWISE, ids=lambda op: op.__qualname__)
+def test_every_fused_kernel_matches_its_numpy_twin(op, accelerator, rng):
+    """Each argument an array of its own random numbers (scalars broadcast the same way): a
+    formula's every term shows. Kernels that return new arrays get signed inputs; those that
+    update in place (optimisers) get positive ones, as their running means of g² are."""
+    n_inputs = len(op.in_params.split(","))
+    in_place = len(inspect.signature(op.numpy_twin).parameters) > n_inputs
+    low = 0.1 if in_place else -1.0
+    args = [rng.uniform(low, 1.0, (7, 5)).astype(np.float32)
+            for _ in range(n_inputs + in_place * len(op.out_params.split(",")))]
+    on_host, on_device = [a.copy() for a in args], [backend.to_device(a, accelerator) for a in args]
+    host_result, device_result = op(*on_host), op(*on_device)
+    if in_place:
+        host_result, device_result = on_host[n_inputs:], on_device[n_inputs:]
+    elif not isinstance(host_result, tuple):
+        host_result, device_result = [host_result], [device_result]
+    assert len(device_result) == len(host_result)
+    for on_dev, on_cpu, name in zip(device_result, host_result, op.out_params.split(",")):
+        assert_agree(on_dev, on_cpu, f"{op.__qualname__}: {name.split()[-1]}")
 
 
 @pytest.mark.parametrize("name", LAYER_NAMES)

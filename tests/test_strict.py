@@ -5,8 +5,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tinygan import backend
+import strict_xp
+from tinygan import backend, layers
 from tinygan.logbook import Logbook
+from tinygan.network import Sequential
+from tinygan.optim import Adam, MomentumSGD, RMSProp
 from tinygan.presets import PRESETS, paper_gan
 
 
@@ -55,3 +58,36 @@ def test_the_log_reads_the_host_once_per_window(strict, tmp_path, capsys):
     assert "iter 5/10" in capsys.readouterr().out
     row = log.end_epoch(1, 5)
     assert (row["a"], row["b"]) == (2.0, 4.0)
+
+
+def test_the_stand_in_runs_a_kernels_cuda_body_so_a_formula_unlike_its_twin_shows(strict):
+    tripled = backend.Elementwise(lambda a: 2 * a, "T a", "T y", "T twice = T(2) * a; y = twice + a")
+    a = np.arange(4, dtype=np.float32)
+    np.testing.assert_array_equal(tripled(a), 2 * a)                           # the NumPy twin
+    np.testing.assert_array_equal(backend.to_host(tripled(backend.to_device(a, "cupy"))), 3 * a)
+
+
+@pytest.mark.parametrize("optimizer, kernel", [(MomentumSGD, "tinygan_MomentumSGD_momentum_step"),
+                                               (RMSProp, "tinygan_RMSProp_step"), (Adam, "tinygan_Adam_step")])
+def test_an_optimiser_step_is_one_kernel_launch_per_parameter(optimizer, kernel, strict):
+    net = Sequential(layers.Linear(3, 4, rng=np.random.default_rng(0)), layers.ReLU(),
+                     layers.Linear(4, 2, rng=np.random.default_rng(1))).to("cupy")
+    x = backend.to_device(np.ones((5, 3), np.float32), "cupy")
+    net.forward(x)
+    net.backward(backend.to_device(np.ones((5, 2), np.float32), "cupy"))
+    opt = optimizer(net, lr=0.1)
+    opt.step()                                         # the first step creates the state arrays
+    net.forward(x)
+    net.backward(backend.to_device(np.ones((5, 2), np.float32), "cupy"))
+    strict_xp.LAUNCHES.clear()
+    opt.step()
+    assert strict_xp.LAUNCHES == {kernel: len(list(net.parameters()))} and len(list(net.parameters())) == 4
+
+
+def test_dropout_is_one_draw_and_one_kernel(strict):
+    layer = layers.Dropout(0.5, rng=backend.default_rng(0, "cupy"))
+    x = backend.to_device(np.ones((4, 6), np.float32), "cupy")
+    strict_xp.LAUNCHES.clear()
+    y = layer.forward(x)
+    assert strict_xp.LAUNCHES == {"random": 1, "tinygan_Dropout_drop": 1}
+    assert set(np.unique(backend.to_host(y))) <= {0.0, 2.0}

@@ -6,6 +6,12 @@ array module from its input, ``xp = array_module(x)``, and calls ``xp.maximum`` 
 
 Devices are named by strings: ``"numpy"`` (host memory, CPU) and ``"cupy"`` (the current
 CUDA device).
+
+One exception to "the same code on both": at small batches a GPU's time goes to launching
+kernels, one per array operation, so a few hot elementwise formulas (the optimisers' updates,
+the sigmoid, dropout) are also written once as a CUDA expression that CuPy compiles into a
+single kernel (``elementwise``). The NumPy function stays beside it as its twin, and the tests
+hold the two to the same numbers.
 """
 import functools
 import json
@@ -69,6 +75,48 @@ def array_module(*arrays):
     if cupy is not None:
         return cupy.get_array_module(*arrays)
     return np
+
+
+class Elementwise:
+    """A NumPy function and the same formula as one CUDA kernel (``cupy.ElementwiseKernel``).
+
+    Called with NumPy arrays it runs the NumPy function; called with any device array it runs the
+    kernel, compiled for that array module on first use. Arguments are the kernel's: inputs, then,
+    optionally, outputs to write in place (the NumPy twin must do the same with them); scalars
+    and arrays broadcast as in NumPy, and the type placeholder T is the arrays' dtype.
+    """
+
+    def __init__(self, numpy_twin, in_params, out_params, operation):
+        functools.update_wrapper(self, numpy_twin)
+        self.numpy_twin, self.in_params, self.out_params, self.operation = (
+            numpy_twin, in_params, out_params, operation)
+        self._kernels = {}     # {array module: its compiled kernel}
+
+    def __call__(self, *args):
+        xp = array_module(*args)
+        if xp is np:
+            return self.numpy_twin(*args)
+        if xp not in self._kernels:
+            name = "tinygan_" + "_".join(part.strip("_") for part in self.__qualname__.split("."))
+            self._kernels[xp] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation, name)
+        return self._kernels[xp](*args)
+
+
+ELEMENTWISE = []   # every Elementwise defined, for the tests that compare each with its twin
+
+
+def elementwise(in_params, out_params, operation):
+    """Decorator: the NumPy function below, fused into one kernel on CuPy.
+
+    in_params, out_params: CuPy's parameter lists, e.g. ``"T d_out, T y"`` and ``"T d_x"``;
+    operation: the kernel's body in CUDA C++, one element at a time, e.g.
+    ``"d_x = d_out * y * (1 - y)"`` (functions: exp, log1p, tanh, sqrt, fabs, max, min).
+    """
+    def wrap(numpy_twin):
+        op = Elementwise(numpy_twin, in_params, out_params, operation)
+        ELEMENTWISE.append(op)
+        return op
+    return wrap
 
 
 def device_of(array):

@@ -205,7 +205,9 @@ class ReLU(Layer):
         y = backend.array_module(x).maximum(x, 0)
         return y, y
 
-    def _grad_input(self, d_out, y):
+    @staticmethod
+    @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * (y > T(0))")
+    def _grad_input(d_out, y):
         return d_out * (y > 0)            # dL/dx = dL/dy · [x > 0]; we take 0 at x = 0
 
 
@@ -235,7 +237,9 @@ class Sigmoid(Layer):
         y = sigmoid(x)
         return y, y
 
-    def _grad_input(self, d_out, y):
+    @staticmethod
+    @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * y * (1 - y)")
+    def _grad_input(d_out, y):
         return d_out * y * (1 - y)        # dL/dx = dL/dy · y(1 − y)
 
 
@@ -246,7 +250,9 @@ class Tanh(Layer):
         y = backend.array_module(x).tanh(x)
         return y, y
 
-    def _grad_input(self, d_out, y):
+    @staticmethod
+    @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * (1 - y * y)")
+    def _grad_input(d_out, y):
         return d_out * (1 - y * y)        # dL/dx = dL/dy · (1 − y²)
 
 
@@ -277,11 +283,21 @@ class Dropout(Layer):
                                "or call Sequential.set_rng")
         m, d = x.shape
         dropped = d if self.columns is None else self.columns
-        kept = self.rng.random((m, dropped), dtype=x.dtype) < self.keep_prob
-        mask = kept * x.dtype.type(1.0 / self.keep_prob)    # the 1/keep scale folded in
-        if dropped < d:
+        u = self.rng.random((m, dropped), dtype=x.dtype)
+        if dropped < d:                                      # the label columns pass whole:
             xp = backend.array_module(x)
-            mask = xp.concatenate([mask, xp.ones((m, d - dropped), dtype=x.dtype)], axis=1)
+            u = xp.concatenate([u, xp.zeros((m, d - dropped), dtype=x.dtype)], axis=1)
+        y, mask = self._drop(x, u, self.keep_prob, x.dtype.type(1.0 / self.keep_prob))
+        if dropped < d:                                      # ... mask 1, y = x there
+            mask[:, dropped:] = 1
+            y[:, dropped:] = x[:, dropped:]
+        return y, mask
+
+    @staticmethod
+    @backend.elementwise("T x, T u, T keep_prob, T scale", "T y, T mask",
+                         "mask = (u < keep_prob) * scale; y = x * mask")
+    def _drop(x, u, keep_prob, scale):
+        mask = (u < keep_prob) * scale    # kept with probability keep_prob, the 1/keep scale folded in
         return x * mask, mask
 
     def _grad_input(self, d_out, mask):

@@ -11,12 +11,14 @@ dtype. Losses are *minimised*; D ascending V(G, D) is D descending the BCE below
 from . import backend
 
 
+@backend.elementwise("T a", "T y", "y = max(a, T(0)) + log1p(exp(-fabs(a)))")
 def softplus(a):
     """log(1 + eᵃ), stable for any a, same dtype as a."""
     xp = backend.array_module(a)
     return xp.maximum(a, 0) + xp.log1p(xp.exp(-xp.abs(a)))
 
 
+@backend.elementwise("T a", "T y", "y = T(0.5) * tanh(T(0.5) * a) + T(0.5)")
 def sigmoid(a):
     """σ(a) = ½·tanh(½a) + ½, stable for any a, same dtype as a."""
     return 0.5 * backend.array_module(a).tanh(0.5 * a) + 0.5

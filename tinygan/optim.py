@@ -70,13 +70,23 @@ class MomentumSGD(Optimizer):
         self.momentum, self.nesterov = momentum, nesterov
 
     def _update(self, theta, grad, state):
-        v = state["v"]
-        v *= self.momentum
-        v -= self.lr * grad                                   # v ← μ·v − lr·g
-        if self.nesterov:
-            theta += self.momentum * v - self.lr * grad
-        else:
-            theta += v                                        # θ ← θ + v
+        step = self._nesterov_step if self.nesterov else self._momentum_step
+        step(grad, self.lr, self.momentum, theta, state["v"])
+
+    @staticmethod
+    @backend.elementwise("T g, T lr, T mu", "T theta, T v", "v = mu * v - lr * g; theta += v")
+    def _momentum_step(g, lr, mu, theta, v):
+        v *= mu
+        v -= lr * g                                           # v ← μ·v − lr·g
+        theta += v                                            # θ ← θ + v
+
+    @staticmethod
+    @backend.elementwise("T g, T lr, T mu", "T theta, T v",
+                         "v = mu * v - lr * g; theta += mu * v - lr * g")
+    def _nesterov_step(g, lr, mu, theta, v):
+        v *= mu
+        v -= lr * g                                           # v ← μ·v − lr·g
+        theta += mu * v - lr * g                              # θ ← θ + μ·v − lr·g
 
 
 class RMSProp(Optimizer):
@@ -90,10 +100,15 @@ class RMSProp(Optimizer):
         self.rho, self.eps = rho, eps
 
     def _update(self, theta, grad, state):
-        s = state["s"]
-        s *= self.rho
-        s += (1 - self.rho) * grad * grad                     # s ← ρ·s + (1 − ρ)·g²
-        theta -= self.lr * grad / (backend.array_module(s).sqrt(s) + self.eps)
+        self._step(grad, self.lr, self.rho, 1 - self.rho, self.eps, theta, state["s"])
+
+    @staticmethod
+    @backend.elementwise("T g, T lr, T rho, T one_minus_rho, T eps", "T theta, T s",
+                         "s = rho * s + one_minus_rho * g * g; theta -= lr * g / (sqrt(s) + eps)")
+    def _step(g, lr, rho, one_minus_rho, eps, theta, s):
+        s *= rho
+        s += one_minus_rho * g * g                            # s ← ρ·s + (1 − ρ)·g²
+        theta -= lr * g / (backend.array_module(s).sqrt(s) + eps)
 
 
 class Adam(Optimizer):
@@ -107,14 +122,22 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
     def _update(self, theta, grad, state):
-        m, s = state["m"], state["s"]
-        m *= self.beta1
-        m += (1 - self.beta1) * grad                          # m ← β₁·m + (1 − β₁)·g
-        s *= self.beta2
-        s += (1 - self.beta2) * grad * grad                   # s ← β₂·s + (1 − β₂)·g²
-        m_hat = m / (1 - self.beta1 ** self.steps)
-        s_hat = s / (1 - self.beta2 ** self.steps)
-        theta -= self.lr * m_hat / (backend.array_module(s).sqrt(s_hat) + self.eps)
+        b1, b2, t = self.beta1, self.beta2, self.steps
+        self._step(grad, self.lr, b1, 1 - b1, b2, 1 - b2, 1 - b1 ** t, 1 - b2 ** t, self.eps,
+                   theta, state["m"], state["s"])
+
+    @staticmethod
+    @backend.elementwise("T g, T lr, T b1, T one_minus_b1, T b2, T one_minus_b2, T c1, T c2, T eps",
+                         "T theta, T m, T s",
+                         "m = b1 * m + one_minus_b1 * g; s = b2 * s + one_minus_b2 * g * g; "
+                         "theta -= lr * (m / c1) / (sqrt(s / c2) + eps)")
+    def _step(g, lr, b1, one_minus_b1, b2, one_minus_b2, c1, c2, eps, theta, m, s):
+        m *= b1
+        m += one_minus_b1 * g                                 # m ← β₁·m + (1 − β₁)·g
+        s *= b2
+        s += one_minus_b2 * g * g                             # s ← β₂·s + (1 − β₂)·g²
+        m_hat, s_hat = m / c1, s / c2                         # c = 1 − βᵗ: the bias corrections
+        theta -= lr * m_hat / (backend.array_module(s).sqrt(s_hat) + eps)
 
 
 def exponential_decay(lr0, decay_factor, min_lr, step):
