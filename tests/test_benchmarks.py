@@ -61,6 +61,15 @@ def test_compare_alternates_both_libraries_and_reports_ratios():
         assert result["tinygan_over_torch"] == pytest.approx(result["tinygan_ms"] / result["torch_ms"], abs=2e-3)
 
 
+def test_launches_counts_each_presets_iteration_with_the_fused_kernels_among_them():
+    result = json.loads(run_benchmark("launches.py", "--batch-size", "8", "--top", "40"))
+    for run in ("default", "paper", "paper-simultaneous", "wgan", "cgan"):
+        assert result[run]["launches"] == sum(result[run]["most"].values())
+    assert result["default"]["most"]["matmul"] == 25                   # benchmarks/common.step_matmuls
+    assert result["default"]["most"]["tinygan_MomentumSGD_momentum_step"] == 12   # G's 6 and D's 6 parameters
+    assert result["wgan"]["most"]["tinygan_RMSProp_step"] == 5 * 6 + 6            # k = 5 critic steps
+
+
 @pytest.mark.parametrize("script", ["train_step.py", "parzen.py", "compare.py"])
 def test_a_gpu_benchmark_without_a_gpu_ends_in_one_line(script):
     from tinygan import backend
