@@ -4,6 +4,7 @@ flags and thread count), and the medians over rounds give the ratios.
 
     python benchmarks/compare.py --rounds 5 --json
     python benchmarks/compare.py --device cupy --batch-size 10000 --json     # CuPy beside PyTorch on CUDA
+    python benchmarks/compare.py --device cupy --cuda-graph --json           # both replaying a captured iteration
 
 Alternating rounds share the machine's slow and fast moments between both libraries, so the
 ratios stay meaningful on a noisy machine where the absolute times do not. The fastest round of
@@ -27,7 +28,10 @@ TORCH_DEVICE = {"numpy": "cpu", "cupy": "cuda"}   # the same hardware under PyTo
 def run(script, flags):
     """One benchmark process -> its JSON result, or None when it printed 'skipped'."""
     done = subprocess.run([sys.executable, os.path.join(HERE, script), "--json", *flags],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1].removeprefix("error: ")
+        raise SystemExit(f"error: {script} {' '.join(flags)} failed: {last}")
     line = done.stdout.strip().splitlines()[-1]
     return None if line.startswith("skipped") else json.loads(line)
 
@@ -42,11 +46,14 @@ def main(argv=None):
     parser.add_argument("--iters", type=cli.positive_int, default=20)
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
+    parser.add_argument("--cuda-graph", action="store_true", help="both replay a captured iteration (cupy)")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
+    if args.cuda_graph and args.device != "cupy":
+        parser.error("--cuda-graph needs --device cupy")
     cli.array_module(args.device)
     flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),
-             "--warmup", str(args.warmup), "--repeats", str(args.repeats)]
+             "--warmup", str(args.warmup), "--repeats", str(args.repeats)] + ["--cuda-graph"] * args.cuda_graph
     ours, theirs = [], []
     for _ in range(args.rounds):
         ours.append(run("train_step.py", flags + ["--device", args.device]))
@@ -55,7 +62,7 @@ def main(argv=None):
     def median(results, key):
         return round(statistics.median(result[key] for result in results), 3)
     result = {"benchmark": "compare", "device": args.device, "batch": args.batch_size, "update": args.update,
-              "rounds": args.rounds, "threads": ours[0]["threads"],
+              "cuda_graph": args.cuda_graph, "rounds": args.rounds, "threads": ours[0]["threads"],
               "tinygan_ms": median(ours, "ms_per_iter"), "gemm_bound_ms": median(ours, "gemm_bound_ms"),
               "tinygan_over_gemm_bound": median(ours, "ratio_to_gemm_bound"),
               "tinygan_best_ms": min(r["ms_per_iter"] for r in ours),

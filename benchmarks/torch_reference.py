@@ -3,6 +3,10 @@ benchmarks/train_step.py (same flags, same JSON). PyTorch is optional: without i
 and exits 0.
 
     python benchmarks/torch_reference.py --device cpu --batch-size 100 --json
+    python benchmarks/torch_reference.py --device cuda --cuda-graph --json    # the stretch anchor
+
+With --cuda-graph it times replays of one iteration captured by ``torch.cuda.graph`` (after
+warm-up on a side stream, as PyTorch's documentation does it), like train_step.py --cuda-graph.
 """
 import math
 import sys
@@ -39,8 +43,11 @@ def main(argv=None):
     parser.add_argument("--iters", type=cli.positive_int, default=20)
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
+    parser.add_argument("--cuda-graph", action="store_true", help="replay one captured iteration (cuda)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.cuda_graph and not args.device.startswith("cuda"):
+        parser.error("--cuda-graph needs --device cuda")
     try:
         import torch
     except ImportError:
@@ -86,13 +93,31 @@ def main(argv=None):
 
     step = alternating if args.update == "alternating" else simultaneous
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    if args.cuda_graph:
+        step = captured(torch, step)
     ms = median_ms(step, args.iters, args.warmup, args.repeats, sync)
     result = {"library": "torch", "device": device, "batch": m, "update": args.update,
+              "cuda_graph": args.cuda_graph,
               "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
               "gflop_per_iter": round(step_gflop(m), 3), "gflops": round(step_gflop(m) / ms * 1e3, 1),
               "threads": torch.get_num_threads(), "torch": torch.__version__}
     report(result, args.json)
     return result
+
+
+def captured(torch, step):
+    """``step`` captured as a CUDA graph -> its replay: three warm-up calls on a side stream
+    (the optimisers' momentum buffers are created there), then the capture."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        step()
+    return graph.replay
 
 
 if __name__ == "__main__":

@@ -79,3 +79,12 @@ def test_a_gpu_benchmark_without_a_gpu_ends_in_one_line(script):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "cupy-cuda12x" in done.stderr
+
+
+@pytest.mark.parametrize("script, device", [("train_step.py", "numpy"), ("compare.py", "numpy"),
+                                            ("torch_reference.py", "cpu")])
+def test_cuda_graph_on_the_cpu_is_refused_in_one_line(script, device):
+    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), "--cuda-graph", "--device", device],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: --cuda-graph needs --device cu") and done.stderr.count("\n") == 1
