@@ -8,9 +8,8 @@ Random pixels stand in for MNIST: the shapes, not the values, set the time.
 
     python benchmarks/train_step.py --device cupy --cuda-graph --json
 
-times replays of one iteration captured as a CUDA graph: every kernel of it, the noise and the
-dropout masks drawn inside, in one launch. Its lr and momentum stay those of the capture, so
-this is the cost of an iteration without Python's launches, not a training run.
+times the iteration as ``mnist_gan.py --cuda-graph`` trains it: recorded once as a CUDA graph
+(tinygan.graph), then each iteration one graph launch and the few launches that feed it.
 """
 from dataclasses import replace
 
@@ -20,6 +19,7 @@ from common import gemm_bound_ms, median_ms, report, step_gflop, threads
 
 from tinygan import backend, cli
 from tinygan.gan import UPDATES
+from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.presets import PRESETS, paper_gan, pixel_means_of
 
 
@@ -31,7 +31,7 @@ def main(argv=None):
     parser.add_argument("--iters", type=cli.positive_int, default=20)
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
-    parser.add_argument("--cuda-graph", action="store_true", help="replay one captured iteration (cupy)")
+    parser.add_argument("--cuda-graph", action="store_true", help="iterate by replaying a CUDA graph (cupy)")
     parser.add_argument("--no-gemm-bound", action="store_true", help="skip timing the GEMM-only bound")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
@@ -48,10 +48,12 @@ def main(argv=None):
         while True:
             yield batch
     real = batches()
-    step, sync = (lambda: gan.train_iteration(real)), (lambda: backend.synchronize(xp))
-    if args.cuda_graph:
-        step, sync = captured(step, xp)
-    ms = median_ms(step, args.iters, args.warmup, args.repeats, sync)
+    iterate = CapturedIteration(gan) if args.cuda_graph else gan.train_iteration
+    sync = lambda: backend.synchronize(xp)  # noqa: E731
+    try:
+        ms = median_ms(lambda: iterate(real), args.iters, args.warmup, args.repeats, sync)
+    except CaptureError as error:
+        raise SystemExit(f"error: {error}") from None
     result = {"library": "tinygan", "device": args.device, "batch": m, "update": args.update,
               "cuda_graph": args.cuda_graph,
               "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
@@ -62,24 +64,6 @@ def main(argv=None):
         result.update(gemm_bound_ms=round(bound, 3), ratio_to_gemm_bound=round(ms / bound, 3))
     report(result, args.json)
     return result
-
-
-def captured(step, xp):
-    """``step`` recorded once as a CUDA graph on a stream of its own -> (replay, synchronise).
-
-    One call before the capture leaves the stream's memory pool holding blocks of every size
-    the iteration allocates, so the capture itself allocates nothing new."""
-    stream = xp.cuda.Stream(non_blocking=True)
-    try:
-        with stream:
-            step()
-            stream.synchronize()
-            stream.begin_capture()
-            step()
-            graph = stream.end_capture()
-    except Exception as error:             # an operation CuPy cannot capture
-        raise SystemExit(f"error: CUDA graph capture failed: {type(error).__name__}: {error}") from None
-    return (lambda: graph.launch(stream)), stream.synchronize
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
     python examples/mnist_gan.py --preset paper --update simultaneous --set noise_prior=gaussian
                                                           # the released code, number for number
     python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 200
+    python examples/mnist_gan.py --device cupy --cuda-graph   # on a GPU, each iteration one graph launch
 
 Writes, under --out (default runs/mnist; a folder that holds a run is refused unless --resume or
 --overwrite):
@@ -30,6 +31,7 @@ import numpy as np
 import sample
 from tinygan import backend, checkpoint, classifier, cli, data, files, images, metrics
 from tinygan.gan import NOISE_FOR_G, UPDATES, draw_noise
+from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, load_gan, paper_gan, \
@@ -60,6 +62,8 @@ def parse_args(argv=None):
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change any field of tinygan.presets.Config, e.g. --set D_irange=0.05")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy", help="numpy (CPU) or cupy (GPU)")
+    parser.add_argument("--cuda-graph", action="store_true",
+                        help="record Algorithm 1's iteration once as a CUDA graph and replay it (--device cupy)")
     parser.add_argument("--data", default=data.SHIPPED_MNIST, help="a folder with the four MNIST-format IDX files")
     parser.add_argument("--out", help="output folder (default runs/mnist, or the resumed checkpoint's folder)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
@@ -112,11 +116,14 @@ class Run:
     quality: object            # (classifier, (z, labels), reference statistics), or None where it does not apply
     log_every: int
     keep_every: int
+    iterate: object            # gan.train_iteration, or its CapturedIteration
     warned: bool = False
 
 
 def prepare(args):
     """A Run from the command line, or a one-line error (exit 2 for a flag, 1 for a file)."""
+    if args.cuda_graph and args.device != "cupy":
+        cli.fail("--cuda-graph: expected --device cupy (a CUDA graph records GPU kernels)", cli.USAGE_ERROR)
     try:
         backend.get_xp(args.device)
         config = config_from_args(args)
@@ -154,13 +161,17 @@ def prepare(args):
     if config.n_classes and int(splits["train"][1].max()) >= config.n_classes:
         cli.fail(f"--data {args.data}: labels up to {int(splits['train'][1].max())}, but n_classes is "
                  f"{config.n_classes}", cli.USAGE_ERROR)
+    try:
+        iterate = CapturedIteration(gan) if args.cuda_graph else gan.train_iteration
+    except ValueError as error:
+        cli.fail(f"--cuda-graph: {error}", cli.USAGE_ERROR)
     log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
     if resumed:
         log.restore(meta["logbook"], iteration, per_epoch)
     return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed, labels), log, out,
                per_epoch, iteration, epoch, last_iteration, provenance, train_images,
                fixed_input(config, N_FIXED, 1, args.device), quality_probe(config, splits, provenance, args.device),
-               args.log_every, args.keep_every)
+               args.log_every, args.keep_every, iterate)
 
 
 def check_out_folder(out, args):
@@ -228,7 +239,7 @@ def train(run, stop):
         epoch_end = min((epoch + 1) * run.per_epoch, run.last_iteration)
         while iteration < epoch_end and not stop.requested:
             lr, momentum = apply_paper_schedule(gan, config, iteration, epoch)
-            log.record(gan.train_iteration(real))                                   # lines 2-8
+            log.record(run.iterate(real))                                           # lines 2-8
             iteration += 1
             if iteration % run.log_every == 0 or iteration == epoch_end or stop.requested:
                 read_window(run, iteration, epoch)
@@ -324,6 +335,8 @@ def main(argv=None):
         kept = checkpoint_path(run.out)
         cli.fail(f"cannot write {error.filename or run.out} ({error.strerror or error}); every file written "
                  f"before is whole" + (f": continue with --resume {kept}" if os.path.exists(kept) else ""))
+    except CaptureError as error:
+        cli.fail(f"--cuda-graph: {error}; train without --cuda-graph")
     if stop.requested:
         print(f"stopped: saved {checkpoint_path(run.out)} at iteration {run.iteration}; "
               f"continue with --resume {checkpoint_path(run.out)}")

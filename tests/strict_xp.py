@@ -20,10 +20,16 @@ array and
 by statement, as Python (the arithmetic tinygan's kernels use reads the same in both), so the
 CUDA formulas are held to their NumPy twins in every CI run; a GPU still has to compile them.
 
+Streams capture CUDA graphs as on a GPU: while a stream captures, a launch is recorded, not
+run (one that returns new arrays returns zeros of their shape, which each replay fills), a host
+read is an error, and ``Graph.launch`` runs the recorded launches again on the same arrays. So a
+test can replay a captured training iteration and hold it to the eager one, bit for bit.
+
 ``install(monkeypatch)`` makes tinygan's backend take this module for CuPy, so the device named
 "cupy" runs through it: the backend's real CuPy code path, on the CPU, in every CI run.
 """
 import collections
+import contextlib
 import operator
 import re
 import types
@@ -35,12 +41,41 @@ LAUNCHES = collections.Counter()    # {operation name: launches}
 _VIEWS = {"reshape", "view", "transpose", "T", "shape", "ndim", "dtype", "size", "strides"}
 
 
+_CAPTURING = []    # the launches being recorded by a capturing stream (a list), if one is
+
+
 def _read():
+    if _CAPTURING:
+        raise RuntimeError("a device value was read back to the host during a CUDA graph capture")
     HOST_READS["count"] += 1
 
 
-def _launch(name):
+def _launch(name, compute, in_place=False, like=None):
+    """One kernel launch: ``compute()`` does its work in NumPy and returns its result. Outside a
+    capture it runs now. During one it is recorded instead: an in-place launch as it is, one that
+    returns new arrays as a fill of zeros of their shape (``like()`` gives it, by default
+    ``compute()`` run for the shape alone), which are returned and which each replay refills."""
     LAUNCHES[name] += 1
+    if not _CAPTURING:
+        return compute()
+    if in_place:
+        _CAPTURING[-1].append(compute)
+        return None
+    with np.errstate(all="ignore"):
+        shaped = (like or compute)()
+    placeholders = _map(lambda r: np.zeros(np.shape(r), np.asarray(r).dtype), shaped)
+    _CAPTURING[-1].append(lambda: _refill(placeholders, compute()))
+    return placeholders
+
+
+def _map(function, value):
+    return tuple(map(function, value)) if isinstance(value, tuple) else function(value)
+
+
+def _refill(placeholders, results):
+    for placeholder, result in (zip(placeholders, results) if isinstance(placeholders, tuple)
+                                else [(placeholders, results)]):
+        placeholder[...] = result
 
 
 def _unwrap(value, allow_host=False):
@@ -83,14 +118,13 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
                         "array module (xp = backend.array_module(x))")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        _launch(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
-        if "out" in kwargs:
-            kwargs["out"] = _unwrap(kwargs["out"])
-        result = getattr(ufunc, method)(*_unwrap(inputs), **kwargs)
-        if "out" in kwargs:                          # in place: hand back the same wrapper(s)
-            out = tuple(i for i in inputs + (self,) if isinstance(i, StrictArray) and i._a is kwargs["out"][0])
-            return out[0] if out else _wrap(result)
-        return _wrap(result)
+        name, args = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}", _unwrap(inputs)
+        if "out" not in kwargs:
+            return _wrap(_launch(name, lambda: getattr(ufunc, method)(*args, **kwargs)))
+        kwargs["out"] = _unwrap(kwargs["out"])
+        _launch(name, lambda: getattr(ufunc, method)(*args, **kwargs), in_place=True)
+        out = tuple(i for i in inputs + (self,) if isinstance(i, StrictArray) and i._a is kwargs["out"][0])
+        return out[0] if out else _wrap(kwargs["out"][0])    # in place: the same wrapper
 
     # --- explicit reads to the host, counted
     def get(self):
@@ -131,12 +165,12 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
     def __getitem__(self, key):
         key = _unwrap(key)
         if any(isinstance(k, np.ndarray) for k in (key if isinstance(key, tuple) else (key,))):
-            _launch("gather")                        # a slice is a view, no launch
-        return _wrap(self._a[key])
+            return _wrap(_launch("gather", lambda: self._a[key]))
+        return _wrap(self._a[key])                   # a slice is a view, no launch
 
     def __setitem__(self, key, value):
-        _launch("setitem")
-        self._a[_unwrap(key)] = _unwrap(value)
+        key, value = _unwrap(key), _unwrap(value)
+        _launch("setitem", lambda: self._a.__setitem__(key, value), in_place=True)
 
     def __getattr__(self, name):
         if name.startswith("__"):                    # no __array_interface__ and friends
@@ -146,9 +180,12 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
             return _wrap(attribute)
 
         def method(*args, **kwargs):
-            if name not in _VIEWS:
-                _launch(name)
-            return _wrap(attribute(*_unwrap(args), **_unwrap(kwargs)))
+            args, kwargs = _unwrap(args), _unwrap(kwargs)
+            if name in _VIEWS:
+                return _wrap(attribute(*args, **kwargs))
+            if name == "fill":
+                return _launch(name, lambda: attribute(*args, **kwargs), in_place=True)
+            return _wrap(_launch(name, lambda: attribute(*args, **kwargs)))
         return method
 
     def __repr__(self):
@@ -162,12 +199,12 @@ class _Generator:
         self._rng = np.random.default_rng(seed)
 
     def random(self, size=None, dtype=np.float64):
-        _launch("random")
-        return _wrap(self._rng.random(size, dtype=dtype))
+        return _wrap(_launch("random", lambda: self._rng.random(size, dtype=dtype),
+                             like=lambda: np.empty(size, dtype)))
 
     def standard_normal(self, size=None, dtype=np.float64):
-        _launch("standard_normal")
-        return _wrap(self._rng.standard_normal(size, dtype=dtype))
+        return _wrap(_launch("standard_normal", lambda: self._rng.standard_normal(size, dtype=dtype),
+                             like=lambda: np.empty(size, dtype)))
 
 
 class ElementwiseKernel:
@@ -194,8 +231,16 @@ class ElementwiseKernel:
         self.name = name
 
     def __call__(self, *args):
-        _launch(self.name)
-        values = _unwrap(args)
+        given = args[len(self.inputs):]
+        if given:
+            _launch(self.name, lambda: self._run(_unwrap(args)), in_place=True)
+            return given[0] if len(given) == 1 else tuple(given)
+        results = tuple(map(StrictArray, _launch(self.name, lambda: self._run(_unwrap(args)))))
+        return results[0] if len(results) == 1 else results
+
+    def _run(self, values):
+        """The kernel on NumPy arrays: writes the outputs among ``values`` in place, if given, and
+        returns the results (a tuple of arrays)."""
         arrays = [v for v in values if isinstance(v, np.ndarray)]
         T = arrays[0].dtype.type
         names = {**self.FUNCTIONS, "T": T,
@@ -204,21 +249,64 @@ class ElementwiseKernel:
             value = eval(expression, {"__builtins__": {}}, names)
             names[target] = self.ASSIGN[assign](names.get(target), value)
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
-        results = [np.broadcast_to(np.asarray(names[n], dtype=T), shape) for n in self.outputs]
-        given = args[len(self.inputs):]
-        for out, result in zip(given, results):
-            out._a[...] = result
-        results = list(given) or [StrictArray(r.copy()) for r in results]
-        return results[0] if len(results) == 1 else tuple(results)
+        results = tuple(np.array(np.broadcast_to(names[n], shape), dtype=T) for n in self.outputs)
+        for out, result in zip(values[len(self.inputs):], results):
+            out[...] = result
+        return results
 
 
 def _module_function(name):
     function = getattr(np, name)
 
     def call(*args, **kwargs):
-        _launch(name)
-        return _wrap(function(*_unwrap(args), **_unwrap(kwargs)))
+        args, kwargs = _unwrap(args), _unwrap(kwargs)
+        if "out" in kwargs:
+            _launch(name, lambda: function(*args, **kwargs), in_place=True)
+            return _wrap(kwargs["out"])
+        return _wrap(_launch(name, lambda: function(*args, **kwargs)))
     return call
+
+
+class _Stream:
+    """``xp.cuda.Stream``: work is in order anyway; what it adds is capture."""
+
+    def __enter__(self):
+        _STREAMS.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _STREAMS.pop()
+
+    def begin_capture(self):
+        _CAPTURING.append([])
+
+    def end_capture(self):
+        return _Graph(_CAPTURING.pop())
+
+    def record(self):
+        return None                                  # an event: nothing to wait for here
+
+    def wait_event(self, event):
+        pass
+
+    def synchronize(self):
+        if _CAPTURING:
+            raise RuntimeError("a stream was synchronised during a CUDA graph capture")
+
+
+class _Graph:
+    """``cupy.cuda.Graph``: ``launch`` runs the captured launches again, as one launch."""
+
+    def __init__(self, launches):
+        self.launches = launches
+
+    def launch(self, stream=None):
+        LAUNCHES["graph"] += 1
+        for launch in self.launches:
+            launch()
+
+
+_STREAMS = [_Stream()]                               # the current stream is the last
 
 
 class _StrictModule(types.ModuleType):
@@ -229,10 +317,14 @@ class _StrictModule(types.ModuleType):
     random = types.SimpleNamespace(default_rng=_Generator)
     cuda = types.SimpleNamespace(
         runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
-        get_current_stream=lambda: types.SimpleNamespace(synchronize=lambda: None))
+        Stream=lambda non_blocking=False: _Stream(), get_current_stream=lambda: _STREAMS[-1],
+        MemoryPool=lambda: types.SimpleNamespace(malloc=None),
+        using_allocator=lambda allocator=None: contextlib.nullcontext())
 
     def asarray(self, value, dtype=None):
         """Host -> 'device' (a copy, as cupy.asarray of a NumPy array)."""
+        if _CAPTURING:
+            raise RuntimeError("a host array was copied to the device during a CUDA graph capture")
         return StrictArray(np.array(_unwrap(value, allow_host=True), dtype=dtype))
 
     def get_array_module(self, *arrays):
@@ -251,3 +343,4 @@ def install(monkeypatch):
     """From now on (in this test) the backend's 'cupy' device is strict_xp."""
     from tinygan import backend
     monkeypatch.setattr(backend, "_cupy_or_none", lambda: strict_xp)
+    _CAPTURING.clear()                               # a capture an earlier test left open

@@ -81,6 +81,13 @@ def test_a_gpu_benchmark_without_a_gpu_ends_in_one_line(script):
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "cupy-cuda12x" in done.stderr
 
 
+def test_train_step_times_the_captured_iteration_on_the_device_path(strict):
+    sys.path.insert(0, BENCHMARKS)
+    import train_step
+    result = train_step.main(["--device", "cupy", "--cuda-graph", *TINY, "--iters", "3", "--no-gemm-bound"])
+    assert result["cuda_graph"] and result["ms_per_iter"] > 0
+
+
 @pytest.mark.parametrize("script, device", [("train_step.py", "numpy"), ("compare.py", "numpy"),
                                             ("torch_reference.py", "cpu")])
 def test_cuda_graph_on_the_cpu_is_refused_in_one_line(script, device):

@@ -13,6 +13,7 @@ the sigmoid, dropout) are also written once as a CUDA expression that CuPy compi
 single kernel (``elementwise``). The NumPy function stays beside it as its twin, and the tests
 hold the two to the same numbers.
 """
+import contextlib
 import functools
 import json
 
@@ -169,6 +170,50 @@ def restore_rng(state, device, fallback_seed):
     rng = np.random.default_rng()
     rng.bit_generator.state = json.loads(state)
     return rng
+
+
+class Graph:
+    """Work recorded once as a CUDA graph, then replayed with one launch.
+
+    A replay runs the same kernels on the same memory: the arrays the work read and wrote at
+    capture, the Python numbers it passed then, and random draws that advance a generator's
+    state on the device (new numbers each replay). So that no other array is ever placed in
+    memory the graph uses, everything allocated on the graph's behalf (``run`` before the
+    capture, the capture itself) comes from a memory pool of its own, never used for anything
+    else, on a stream of its own, ordered after the caller's queued work and before its next.
+    """
+
+    def __init__(self, xp):
+        self.xp, self.graph = xp, None
+        self.pool, self.stream = xp.cuda.MemoryPool(), xp.cuda.Stream(non_blocking=True)
+
+    def run(self, work):
+        """work() now, on the graph's stream and pool (calls before the capture leave the pool
+        holding every size the work allocates, so the capture needs no new memory)."""
+        with self._ordered():
+            return work()
+
+    def capture(self, work):
+        """Records work() as the graph and runs it once; returns what work() returned (arrays
+        that each replay rewrites)."""
+        with self._ordered():
+            self.stream.begin_capture()
+            result = work()
+            self.graph = self.stream.end_capture()
+            self.graph.launch(self.stream)
+        return result
+
+    def replay(self):
+        with self._ordered():
+            self.graph.launch(self.stream)
+
+    @contextlib.contextmanager
+    def _ordered(self):
+        caller = self.xp.cuda.get_current_stream()
+        self.stream.wait_event(caller.record())
+        with self.stream, self.xp.cuda.using_allocator(self.pool.malloc):
+            yield
+        caller.wait_event(self.stream.record())
 
 
 def synchronize(xp):

@@ -15,27 +15,41 @@ from . import backend
 class Optimizer:
     """Updates every parameter of a ``Sequential`` from the gradients of the last backward pass.
 
-    Subclasses name their per-parameter state arrays in STATE and implement
-    ``_update(theta, grad, state)``, changing θ and the state in place. lr (and any other
-    hyper-parameter) is a plain attribute that schedules may set between steps.
+    Subclasses name their per-parameter state arrays in STATE, give the numbers step t uses as
+    a tuple ``scalars(t)`` and implement ``_update(theta, grad, state, scalars)``, changing θ and
+    the state in place. lr (and any other hyper-parameter) is a plain attribute that schedules may
+    set between steps.
     """
 
     STATE = ()
+    SCALARS_CHANGE_EVERY_STEP = False    # True where scalars(t) depends on t (Adam)
 
     def __init__(self, network, lr):
         self.network, self.lr = network, lr
         self.state = {}      # {parameter name: {state name: array}}
         self.steps = 0
+        self.device_scalars = None   # scalars(t) as 0-d device arrays, after hold_scalars_on_device
 
     def step(self):
         """One update of every parameter; ``steps`` counts them (Adam's t)."""
         self.steps += 1
+        scalars = self.device_scalars or self.scalars(self.steps)
         for name, params, grads, key in self.network.parameters():
             theta = params[key]
             if name not in self.state:
                 xp = backend.array_module(theta)
                 self.state[name] = {s: xp.zeros_like(theta) for s in self.STATE}
-            self._update(theta, grads[key], self.state[name])
+            self._update(theta, grads[key], self.state[name], scalars)
+
+    def hold_scalars_on_device(self, xp, dtype):
+        """From now on ``step`` reads its numbers from 0-d device arrays that
+        ``write_device_scalars`` fills: a CUDA graph that recorded a step reads each new lr."""
+        self.device_scalars = tuple(xp.zeros((), dtype) for _ in self.scalars(1))
+
+    def write_device_scalars(self):
+        """Fills the device scalars with the numbers of the next step (before it, outside any graph)."""
+        for array, value in zip(self.device_scalars, self.scalars(self.steps + 1)):
+            array.fill(value)
 
     def state_dict(self):
         """{"<state>.<parameter name>": host array, "steps": count}, for checkpoints."""
@@ -69,9 +83,12 @@ class MomentumSGD(Optimizer):
         super().__init__(network, lr)
         self.momentum, self.nesterov = momentum, nesterov
 
-    def _update(self, theta, grad, state):
+    def scalars(self, t):
+        return self.lr, self.momentum
+
+    def _update(self, theta, grad, state, scalars):
         step = self._nesterov_step if self.nesterov else self._momentum_step
-        step(grad, self.lr, self.momentum, theta, state["v"])
+        step(grad, *scalars, theta, state["v"])
 
     @staticmethod
     @backend.elementwise("T g, T lr, T mu", "T theta, T v", "v = mu * v - lr * g; theta += v")
@@ -99,8 +116,11 @@ class RMSProp(Optimizer):
         super().__init__(network, lr)
         self.rho, self.eps = rho, eps
 
-    def _update(self, theta, grad, state):
-        self._step(grad, self.lr, self.rho, 1 - self.rho, self.eps, theta, state["s"])
+    def scalars(self, t):
+        return self.lr, self.rho, 1 - self.rho, self.eps
+
+    def _update(self, theta, grad, state, scalars):
+        self._step(grad, *scalars, theta, state["s"])
 
     @staticmethod
     @backend.elementwise("T g, T lr, T rho, T one_minus_rho, T eps", "T theta, T s",
@@ -121,10 +141,14 @@ class Adam(Optimizer):
         super().__init__(network, lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
 
-    def _update(self, theta, grad, state):
-        b1, b2, t = self.beta1, self.beta2, self.steps
-        self._step(grad, self.lr, b1, 1 - b1, b2, 1 - b2, 1 - b1 ** t, 1 - b2 ** t, self.eps,
-                   theta, state["m"], state["s"])
+    SCALARS_CHANGE_EVERY_STEP = True      # the bias corrections c = 1 − βᵗ
+
+    def scalars(self, t):
+        b1, b2 = self.beta1, self.beta2
+        return self.lr, b1, 1 - b1, b2, 1 - b2, 1 - b1 ** t, 1 - b2 ** t, self.eps
+
+    def _update(self, theta, grad, state, scalars):
+        self._step(grad, *scalars, theta, state["m"], state["s"])
 
     @staticmethod
     @backend.elementwise("T g, T lr, T b1, T one_minus_b1, T b2, T one_minus_b2, T c1, T c2, T eps",

@@ -1,0 +1,76 @@
+"""Algorithm 1's iteration as a CUDA graph: recorded once, then replayed with one launch.
+
+At batch 100 a GPU iteration is about 136 kernels of a few microseconds each, and Python and
+CuPy take longer to launch each than the GPU takes to run it. A CUDA graph records all of an
+iteration's kernels once and replays them with a single launch. A replay repeats the same
+kernels on the same arrays, so whatever changes from one iteration to the next must be on the
+device, in arrays the graph recorded:
+
+  * the real minibatches: copied, before each replay, into the arrays the capture read;
+  * the optimisers' numbers (lr, momentum): 0-d device arrays that ``Optimizer.step`` reads
+    (``hold_scalars_on_device``), filled before each replay;
+  * the noise and the dropout masks: drawn inside the graph by the device's generator, whose
+    state lives on the device and advances with every replay.
+
+Everything else an iteration does is the same every time, which is why it can be recorded.
+"""
+from . import backend
+
+
+class CaptureError(RuntimeError):
+    """The iteration could not be recorded (an operation the CUDA runtime cannot capture)."""
+
+
+class CapturedIteration:
+    """``gan.train_iteration(batches)`` on the GPU, replayed from a CUDA graph.
+
+    The first ``warmup`` calls run the iteration as it is (the first creates the optimisers'
+    state), the next records it and every later call replays it; each call is one iteration of
+    training, and returns its (4,) statistics, as ``train_iteration`` does.
+    gan: a GAN on the 'cupy' device.
+    """
+
+    def __init__(self, gan, warmup=2):
+        _, params, _, key = next(gan.G.parameters())
+        xp = backend.array_module(params[key])
+        self.n_real = gan.k if gan.update == "alternating" else 1   # minibatches = D's steps an iteration
+        steps = {gan.G_optimizer: 1, gan.D_optimizer: self.n_real}
+        for optimizer, n in steps.items():
+            if n > 1 and optimizer.SCALARS_CHANGE_EVERY_STEP:
+                raise ValueError(f"a captured iteration takes {n} steps of D's {type(optimizer).__name__}, "
+                                 "whose numbers change every step: use k = 1, or no CUDA graph")
+            optimizer.hold_scalars_on_device(xp, params[key].dtype)
+        self.gan, self.steps, self.warmup, self.calls = gan, steps, warmup, 0
+        self.graph, self.inputs, self.outputs = backend.Graph(xp), None, None
+
+    def __call__(self, batches):
+        """batches: the iterator train_iteration would take; k minibatches are drawn from it."""
+        real = [next(batches) for _ in range(self.n_real)]
+        for optimizer in self.steps:
+            optimizer.write_device_scalars()
+        self.calls += 1
+        if self.calls <= self.warmup:
+            return self.graph.run(lambda: self.gan.train_iteration(iter(real)))
+        if self.outputs is None:
+            self.inputs = [_copy(batch) for batch in real]
+            try:
+                self.outputs = self.graph.capture(lambda: self.gan.train_iteration(iter(self.inputs)))
+            except Exception as error:
+                raise CaptureError(f"CUDA graph capture failed: {type(error).__name__}: {error}") from error
+            return self.outputs.copy()
+        for buffer, batch in zip(self.inputs, real):
+            _copy(batch, into=buffer)
+        for optimizer, n in self.steps.items():
+            optimizer.steps += n                 # what step() counts when Python runs it
+        self.graph.replay()
+        return self.outputs.copy()
+
+
+def _copy(batch, into=None):
+    """A copy of a minibatch (an array, or an (x, labels) pair), or the batch written into one."""
+    if isinstance(batch, tuple):
+        return tuple(_copy(part, into and into[i]) for i, part in enumerate(batch))
+    if into is None:
+        return batch.copy()
+    into[...] = batch
+    return into
