@@ -47,13 +47,15 @@ def main(argv=None):
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
     parser.add_argument("--cuda-graph", action="store_true", help="both replay a captured iteration (cupy)")
+    parser.add_argument("--tf32", action="store_true", help="both multiply matrices in TF32 (cupy)")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
-    if args.cuda_graph and args.device != "cupy":
-        parser.error("--cuda-graph needs --device cupy")
+    for flag in ("cuda_graph", "tf32"):
+        if getattr(args, flag) and args.device != "cupy":
+            parser.error(f"--{flag.replace('_', '-')} needs --device cupy")
     cli.array_module(args.device)
     flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),
-             "--warmup", str(args.warmup), "--repeats", str(args.repeats)] + ["--cuda-graph"] * args.cuda_graph
+             "--warmup", str(args.warmup), "--repeats", str(args.repeats)] + ["--cuda-graph"] * args.cuda_graph + ["--tf32"] * args.tf32
     ours, theirs = [], []
     for _ in range(args.rounds):
         ours.append(run("train_step.py", flags + ["--device", args.device]))
@@ -62,15 +64,16 @@ def main(argv=None):
     def median(results, key):
         return round(statistics.median(result[key] for result in results), 3)
     result = {"benchmark": "compare", "device": args.device, "batch": args.batch_size, "update": args.update,
-              "cuda_graph": args.cuda_graph, "rounds": args.rounds, "threads": ours[0]["threads"],
+              "cuda_graph": args.cuda_graph, "tf32": args.tf32, "rounds": args.rounds, "threads": ours[0]["threads"],
               "tinygan_ms": median(ours, "ms_per_iter"), "gemm_bound_ms": median(ours, "gemm_bound_ms"),
+              "tinygan_gflops": median(ours, "gflops"), "gemm_bound_gflops": median(ours, "gemm_bound_gflops"),
               "tinygan_over_gemm_bound": median(ours, "ratio_to_gemm_bound"),
               "tinygan_best_ms": min(r["ms_per_iter"] for r in ours),
               "tinygan_rounds_ms": [r["ms_per_iter"] for r in ours]}
     if theirs[0] is None:
         result["torch"] = "skipped: PyTorch is not installed"
     else:
-        result.update(torch_ms=median(theirs, "ms_per_iter"),
+        result.update(torch_ms=median(theirs, "ms_per_iter"), torch_gflops=median(theirs, "gflops"),
                       torch_best_ms=min(r["ms_per_iter"] for r in theirs),
                       torch_rounds_ms=[r["ms_per_iter"] for r in theirs],
                       tinygan_over_torch=round(statistics.median(

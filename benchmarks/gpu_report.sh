@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU rows of docs/performance.md in one run, on a machine with CUDA, CuPy and PyTorch:
 # the whole test suite with CuPy as a device, tinygan beside PyTorch at batch 100 (launch-bound)
-# and 10,000 (matrix-bound), both again replaying a captured CUDA graph at batch 100, and the
-# Parzen protocol. A few minutes on an H100-class GPU.
+# and 10,000 (matrix-bound), both again replaying a captured CUDA graph at batch 100 and in TF32
+# at 10,000, and the Parzen protocol. A few minutes on an H100-class GPU.
 #
 #     benchmarks/gpu_report.sh OUTDIR      # writes OUTDIR/{gpu.txt,pytest.txt,compare_*.json,parzen.json}
 set -uo pipefail
@@ -19,5 +19,6 @@ for batch in 100 10000; do
     python3 benchmarks/compare.py --device cupy --batch-size "$batch" --rounds 5 --json > "$out/compare_$batch.json"
 done
 python3 benchmarks/compare.py --device cupy --cuda-graph --rounds 5 --json > "$out/compare_100_graph.json" 2>&1
+python3 benchmarks/compare.py --device cupy --batch-size 10000 --tf32 --rounds 3 --json > "$out/compare_10000_tf32.json" 2>&1
 python3 benchmarks/parzen.py --device cupy --json > "$out/parzen.json"
 cat "$out"/*.json

@@ -44,16 +44,19 @@ def main(argv=None):
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
     parser.add_argument("--cuda-graph", action="store_true", help="replay one captured iteration (cuda)")
+    parser.add_argument("--tf32", action="store_true", help="matrix products in TF32 (cuda; default float32)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.cuda_graph and not args.device.startswith("cuda"):
-        parser.error("--cuda-graph needs --device cuda")
+    for flag in ("cuda_graph", "tf32"):
+        if getattr(args, flag) and not args.device.startswith("cuda"):
+            parser.error(f"--{flag.replace('_', '-')} needs --device cuda")
     try:
         import torch
     except ImportError:
         print("skipped: PyTorch is not installed (optional: pip install torch) — nothing to compare")
         return None
     torch.set_num_threads(threads())
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.manual_seed(0)
     F, m, device = torch.nn.functional, args.batch_size, args.device
     G, D = build(torch, m, device)
@@ -97,7 +100,7 @@ def main(argv=None):
         step = captured(torch, step)
     ms = median_ms(step, args.iters, args.warmup, args.repeats, sync)
     result = {"library": "torch", "device": device, "batch": m, "update": args.update,
-              "cuda_graph": args.cuda_graph,
+              "cuda_graph": args.cuda_graph, "tf32": args.tf32,
               "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
               "gflop_per_iter": round(step_gflop(m), 3), "gflops": round(step_gflop(m) / ms * 1e3, 1),
               "threads": torch.get_num_threads(), "torch": torch.__version__}

@@ -88,10 +88,11 @@ def test_train_step_times_the_captured_iteration_on_the_device_path(strict):
     assert result["cuda_graph"] and result["ms_per_iter"] > 0
 
 
+@pytest.mark.parametrize("flag", ["--cuda-graph", "--tf32"])
 @pytest.mark.parametrize("script, device", [("train_step.py", "numpy"), ("compare.py", "numpy"),
                                             ("torch_reference.py", "cpu")])
-def test_cuda_graph_on_the_cpu_is_refused_in_one_line(script, device):
-    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), "--cuda-graph", "--device", device],
+def test_gpu_only_flags_on_the_cpu_are_refused_in_one_line(script, device, flag):
+    done = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), flag, "--device", device],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("error: --cuda-graph needs --device cu") and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: {flag} needs --device cu") and done.stderr.count("\n") == 1
