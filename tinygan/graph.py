@@ -26,7 +26,9 @@ class CapturedIteration:
 
     The first ``warmup`` calls run the iteration as it is (the first creates the optimisers'
     state), the next records it and every later call replays it; each call is one iteration of
-    training, and returns its (4,) statistics, as ``train_iteration`` does.
+    training, and returns its (4,) statistics, as ``train_iteration`` does. The graph updates the
+    arrays it recorded, so after the capture the networks and optimisers must keep them (no
+    ``load_state_dict``); eager work between calls (samples, checkpoints) is free to read them.
     gan: a GAN on the 'cupy' device.
     """
 
