@@ -39,8 +39,6 @@ import numpy as np
 HOST_READS = {"count": 0}
 LAUNCHES = collections.Counter()    # {operation name: launches}
 _VIEWS = {"reshape", "view", "transpose", "T", "shape", "ndim", "dtype", "size", "strides"}
-
-
 _CAPTURING = []    # the launches being recorded by a capturing stream (a list), if one is
 
 
