@@ -62,6 +62,25 @@ def gemm_bound_ms(m, xp, iterations, warmup, repeats, sync=lambda: None):
     return median_ms(products, iterations, warmup, repeats, sync)
 
 
+GPU_FLAGS = {"--cuda-graph": "iterate by replaying a CUDA graph of the iteration",
+             "--tf32": "matrix products in TF32 (default float32)"}
+
+
+def add_gpu_flags(parser, gpu_device):
+    """The flags that only a GPU run takes; ``check_gpu_flags`` refuses them elsewhere."""
+    for flag, text in GPU_FLAGS.items():
+        parser.add_argument(flag, action="store_true", help=f"{text} (--device {gpu_device})")
+
+
+def check_gpu_flags(parser, args, gpu_device):
+    """A one-line usage error for a GPU-only flag without ``--device gpu_device``; returns the
+    flags given, to pass on."""
+    given = [flag for flag in GPU_FLAGS if getattr(args, flag[2:].replace("-", "_"))]
+    if given and not args.device.startswith(gpu_device):
+        parser.error(f"{given[0]} needs --device {gpu_device}")
+    return given
+
+
 def threads():
     return int(os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS") or os.cpu_count())
 

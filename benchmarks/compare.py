@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 
-from common import report
+from common import add_gpu_flags, check_gpu_flags, report
 
 from tinygan import backend, cli
 from tinygan.gan import UPDATES
@@ -46,16 +46,13 @@ def main(argv=None):
     parser.add_argument("--iters", type=cli.positive_int, default=20)
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
-    parser.add_argument("--cuda-graph", action="store_true", help="both replay a captured iteration (cupy)")
-    parser.add_argument("--tf32", action="store_true", help="both multiply matrices in TF32 (cupy)")
+    add_gpu_flags(parser, "cupy")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
-    for flag in ("cuda_graph", "tf32"):
-        if getattr(args, flag) and args.device != "cupy":
-            parser.error(f"--{flag.replace('_', '-')} needs --device cupy")
+    gpu_flags = check_gpu_flags(parser, args, "cupy")
     cli.array_module(args.device)
     flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),
-             "--warmup", str(args.warmup), "--repeats", str(args.repeats)] + ["--cuda-graph"] * args.cuda_graph + ["--tf32"] * args.tf32
+             "--warmup", str(args.warmup), "--repeats", str(args.repeats), *gpu_flags]
     ours, theirs = [], []
     for _ in range(args.rounds):
         ours.append(run("train_step.py", flags + ["--device", args.device]))

@@ -11,7 +11,7 @@ warm-up on a side stream, as PyTorch's documentation does it), like train_step.p
 import math
 import sys
 
-from common import median_ms, report, step_gflop, threads
+from common import add_gpu_flags, check_gpu_flags, median_ms, report, step_gflop, threads
 
 from tinygan import cli
 from tinygan.gan import UPDATES
@@ -43,13 +43,10 @@ def main(argv=None):
     parser.add_argument("--iters", type=cli.positive_int, default=20)
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
-    parser.add_argument("--cuda-graph", action="store_true", help="replay one captured iteration (cuda)")
-    parser.add_argument("--tf32", action="store_true", help="matrix products in TF32 (cuda; default float32)")
+    add_gpu_flags(parser, "cuda")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    for flag in ("cuda_graph", "tf32"):
-        if getattr(args, flag) and not args.device.startswith("cuda"):
-            parser.error(f"--{flag.replace('_', '-')} needs --device cuda")
+    check_gpu_flags(parser, args, "cuda")
     try:
         import torch
     except ImportError:

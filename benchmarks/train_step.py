@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from common import gemm_bound_ms, median_ms, report, step_gflop, threads
+from common import add_gpu_flags, check_gpu_flags, gemm_bound_ms, median_ms, report, step_gflop, threads
 
 from tinygan import backend, cli
 from tinygan.gan import UPDATES
@@ -32,14 +32,11 @@ def main(argv=None):
     parser.add_argument("--iters", type=cli.positive_int, default=20)
     parser.add_argument("--warmup", type=cli.positive_int, default=5)
     parser.add_argument("--repeats", type=cli.positive_int, default=5)
-    parser.add_argument("--cuda-graph", action="store_true", help="iterate by replaying a CUDA graph (cupy)")
-    parser.add_argument("--tf32", action="store_true", help="matrix products in TF32 on the GPU (cupy; default float32)")
+    add_gpu_flags(parser, "cupy")
     parser.add_argument("--no-gemm-bound", action="store_true", help="skip timing the GEMM-only bound")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
-    for flag in ("cuda_graph", "tf32"):
-        if getattr(args, flag) and args.device != "cupy":
-            parser.error(f"--{flag.replace('_', '-')} needs --device cupy")
+    check_gpu_flags(parser, args, "cupy")
     if args.tf32:
         os.environ["CUPY_TF32"] = "1"          # read by CuPy when it first multiplies matrices
     xp = cli.array_module(args.device)
