@@ -1,8 +1,9 @@
 """Algorithm 1's iteration as a CUDA graph: recorded once, then replayed with one launch.
 
-At batch 100 a GPU iteration is about 136 kernels of a few microseconds each, and Python and
-CuPy take longer to launch each than the GPU takes to run it. A CUDA graph records all of an
-iteration's kernels once and replays them with a single launch. A replay repeats the same
+At batch 100 a GPU iteration is 136 kernels (``benchmarks/launches.py``), most of them a few
+microseconds of work, and each launched from Python through CuPy, which takes microseconds too:
+the iteration is bound by its launches. A CUDA graph records all of an iteration's kernels once
+and replays them with a single launch. A replay repeats the same
 kernels on the same arrays, so whatever changes from one iteration to the next must be on the
 device, in arrays the graph recorded:
 
