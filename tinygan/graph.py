@@ -3,9 +3,9 @@
 At batch 100 a GPU iteration is 136 kernels (``benchmarks/launches.py``), most of them a few
 microseconds of work, and each launched from Python through CuPy, which takes microseconds too:
 the iteration is bound by its launches. A CUDA graph records all of an iteration's kernels once
-and replays them with a single launch. A replay repeats the same
-kernels on the same arrays, so whatever changes from one iteration to the next must be on the
-device, in arrays the graph recorded:
+and replays them with a single launch. A replay repeats the same kernels on the same arrays, so
+whatever changes from one iteration to the next must be on the device, in arrays the graph
+recorded:
 
   * the real minibatches: copied, before each replay, into the arrays the capture read;
   * the optimisers' numbers (lr, momentum): 0-d device arrays that ``Optimizer.step`` reads
@@ -35,14 +35,14 @@ class CapturedIteration:
 
     def __init__(self, gan, warmup=2):
         _, params, _, key = next(gan.G.parameters())
-        xp = backend.array_module(params[key])
+        xp = backend.array_module(params[key])         # the device the networks live on
         self.n_real = gan.k if gan.update == "alternating" else 1   # minibatches = D's steps an iteration
         steps = {gan.G_optimizer: 1, gan.D_optimizer: self.n_real}
         for optimizer, n in steps.items():
             if n > 1 and optimizer.SCALARS_CHANGE_EVERY_STEP:
                 raise ValueError(f"a captured iteration takes {n} steps of D's {type(optimizer).__name__}, "
                                  "whose numbers change every step: use k = 1, or no CUDA graph")
-            optimizer.hold_scalars_on_device(xp, params[key].dtype)
+            optimizer.hold_scalars_on_device(xp, gan.dtype)
         self.gan, self.steps, self.warmup, self.calls = gan, steps, warmup, 0
         self.graph, self.inputs, self.outputs = backend.Graph(xp), None, None
 
