@@ -4,10 +4,19 @@ the run's configuration and provenance, to share a model in a few MB.
     python examples/parzen_eval.py runs/mnist/checkpoint_epoch_*.npz      # writes the chosen one's .parzen.json
     python examples/export_generator.py runs/mnist/checkpoint_epoch_800.npz -o pretrained/mnist_generator.npz
 
+Given several checkpoints of one run, it writes the mean of their generators' weights
+(checkpoint averaging, ``tinygan.presets.average_generators``); score that file, then export it
+again to carry its figure:
+
+    python examples/export_generator.py runs/mnist/checkpoint_epoch_{41..80}0.npz -o runs/mnist/average.npz
+    python examples/parzen_eval.py runs/mnist/average.npz
+    python examples/export_generator.py runs/mnist/average.npz -o pretrained/mnist_generator.npz
+
 The file keeps the run's configuration (its preset's name and values, update, seed), its data
-fingerprint and device, the epoch, the training time up to that epoch (from the run's
-metrics.csv) and, when parzen_eval.py has scored the checkpoint, its Table 1 figure (σ,
-log-likelihood ± SE, how it was chosen). examples/sample.py, parzen_eval.py and interpolate.py read it like a checkpoint.
+fingerprint and device, the epoch (and the epochs averaged), the training time up to that epoch
+(from the run's metrics.csv) and, when parzen_eval.py has scored it, its Table 1 figure (σ,
+log-likelihood ± SE, how it was chosen). examples/sample.py, parzen_eval.py and interpolate.py
+read it like a checkpoint.
 """
 import csv
 import json
@@ -15,7 +24,7 @@ import os
 
 import parzen_eval
 from tinygan import checkpoint, cli
-from tinygan.presets import load_gan, preset_name, save_gan
+from tinygan.presets import average_generators, load_gan, preset_name, save_gan
 
 
 def training_seconds(checkpoint_path, meta):
@@ -51,7 +60,9 @@ def read_parzen(path, gan, meta):
 
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
-    parser.add_argument("checkpoint", help="a checkpoint written by examples/mnist_gan.py")
+    parser.add_argument("checkpoints", nargs="+", metavar="checkpoint",
+                        help="a checkpoint written by examples/mnist_gan.py, or a generator written by this "
+                             "script; several checkpoints of one run: the mean of their generators")
     parser.add_argument("-o", "--out", required=True, help="the .npz file to write")
     parser.add_argument("--parzen", help="its parzen_eval.py result (default: CHECKPOINT with .parzen.json)")
     args = parser.parse_args(argv)
@@ -59,21 +70,27 @@ def main(argv=None):
         cli.fail(f"-o {args.out}: expected a file name ending in .npz", cli.USAGE_ERROR)
     if os.path.exists(args.out):
         cli.fail(f"-o {args.out}: the file exists; remove it first to replace it", cli.USAGE_ERROR)
+    source, averaged = args.checkpoints[-1], len(args.checkpoints) > 1
     try:
-        gan, config, meta = load_gan(args.checkpoint)
+        gan, config, meta = average_generators(args.checkpoints) if averaged else load_gan(source)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    parzen = read_parzen(args.parzen or parzen_eval.default_json(args.checkpoint), gan, meta)
+    if args.parzen and not os.path.exists(args.parzen):
+        cli.fail(f"--parzen {args.parzen}: no such file", cli.USAGE_ERROR)
+    parzen = None if averaged and not args.parzen else \
+        read_parzen(args.parzen or parzen_eval.default_json(source), gan, meta)
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
-    provenance.update(preset=preset_name(config) or "custom", exported_from=os.path.basename(args.checkpoint),
-                      training_seconds=training_seconds(args.checkpoint, meta))
+    provenance["preset"] = preset_name(config)
+    if meta["contents"] == "gan":                   # from a run's checkpoints, not a generator exported before
+        provenance.update(exported_from=[os.path.basename(path) for path in args.checkpoints] if averaged
+                          else os.path.basename(source), training_seconds=training_seconds(source, meta))
     if parzen:
         provenance["parzen"] = parzen
     save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True, **provenance)
     figure = f", Parzen {parzen['log_likelihood']:.2f} ± {parzen['standard_error']:.2f}" if parzen else ""
-    print(f"wrote {args.out}: the generator of {args.checkpoint} (epoch {meta['epoch']}{figure})")
-
+    print(f"wrote {args.out}: the generator of {parzen_eval.describe(os.path.dirname(source) if averaged else source, meta)}"
+          f"{figure}")
 
 if __name__ == "__main__":
     main()

@@ -93,6 +93,13 @@ def samples_of(gan, args):
     return gan.G.forward(gan.sample_noise(args.n_samples), train=False)
 
 
+def describe(path, meta):
+    """"path (epoch E)", and which epochs' generators were averaged where ``meta`` says so."""
+    averaged = meta.get("averaged_epochs")
+    mean = f"; G the mean of {len(averaged)} checkpoints, epochs {averaged[0]}–{averaged[-1]}" if averaged else ""
+    return f"{path} (epoch {meta['epoch']}{mean})"
+
+
 def kept_record_path(checkpoint_path):
     """Where a checkpoint's validation record is kept: runs/x/c.npz -> runs/x/c.validation.json."""
     return os.path.splitext(checkpoint_path)[0] + ".validation.json"
@@ -172,11 +179,13 @@ def main(argv=None):
     result.update(seconds=round(time.perf_counter() - start, 3), checkpoint=chosen, epoch=meta["epoch"],
                   iteration=meta["iteration"], generator=generator_fingerprint(gan), n_samples=args.n_samples,
                   seed=args.seed, device=args.device)
+    if "averaged_epochs" in meta:
+        result["averaged_epochs"] = meta["averaged_epochs"]
     if records:
         result["selection"] = records
     print(f"sigma = {result['sigma']:.4f}")
     print(f"Parzen log-likelihood of the MNIST test set = {result['log_likelihood']:.2f} "
-          f"± {result['standard_error']:.2f}  ({chosen}, epoch {meta['epoch']}, {result['seconds']:.2f} s)")
+          f"± {result['standard_error']:.2f}  ({describe(chosen, meta)}, {result['seconds']:.2f} s)")
     if "parzen" in meta:
         print(f"the file records: {meta['parzen']['log_likelihood']:.2f} ± {meta['parzen']['standard_error']:.2f} "
               f"(sigma = {meta['parzen']['sigma']:.4f})")

@@ -183,7 +183,7 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     assert meta["contents"] == "generator" and all(n.startswith("G/") for n in arrays)
     assert meta["parzen"]["log_likelihood"] == scored["log_likelihood"] and meta["training_seconds"] > 0
     assert meta["config"]["update"] == "alternating" and meta["exported_from"] == "checkpoint.npz"
-    assert meta["preset"] == "custom"                                   # the default's, with batch 50
+    assert meta["preset"] == "default with batch_size=50"
     rescored = load_example("parzen_eval").main([exported, "--n-samples", "300", "--json", str(tmp_path / "g.json")])
     assert rescored["log_likelihood"] == scored["log_likelihood"]
     assert "the file records: " in capsys.readouterr().out
@@ -205,6 +205,31 @@ def test_an_exported_generator_samples_and_scores_like_its_checkpoint_and_cannot
     with pytest.raises(SystemExit) as stop:
         load_example("export_generator").main([trained_checkpoint, "-o", str(tmp_path / "h.npz"), "--parzen", str(other)])
     assert stop.value.code == 1 and "scores another generator" in capsys.readouterr().err
+
+
+def test_several_checkpoints_of_a_run_export_as_the_mean_of_their_generators(trained_checkpoint, tmp_path, capsys):
+    early = str(shutil.copy(trained_checkpoint, tmp_path / "early.npz"))
+    run(tmp_path / "late", "--resume", early, "--max-iters", "4")
+    late = str(tmp_path / "late" / "checkpoint.npz")
+    averaged, shipped = str(tmp_path / "average.npz"), str(tmp_path / "shipped.npz")
+    load_example("export_generator").main([early, late, "-o", averaged])
+    arrays, meta = checkpoint.load(averaged)
+    assert meta["averaged_epochs"] == [0, 0] and meta["iteration"] == 4 and "Parzen" not in capsys.readouterr().out
+    assert meta["exported_from"] == ["early.npz", "checkpoint.npz"] and meta["contents"] == "generator"
+    expected = [checkpoint.load(path)[0]["G/0.W"].astype(np.float64) for path in (early, late)]
+    np.testing.assert_allclose(arrays["G/0.W"], (expected[0] + expected[1]) / 2, rtol=1e-6)
+    scored = load_example("parzen_eval").main([averaged, "--n-samples", "300"])
+    assert scored["averaged_epochs"] == [0, 0] and "G the mean of 2 checkpoints" in capsys.readouterr().out
+    load_example("export_generator").main([averaged, "-o", shipped])      # again, now with its figure
+    _, again = checkpoint.load(shipped)
+    assert again["parzen"]["log_likelihood"] == scored["log_likelihood"]
+    assert {key: again[key] for key in ("exported_from", "training_seconds", "averaged_epochs")} == \
+           {key: meta[key] for key in ("exported_from", "training_seconds", "averaged_epochs")}
+    run(tmp_path / "other", "--max-iters", "2", "--seed", "1")
+    with pytest.raises(SystemExit) as stop:
+        load_example("export_generator").main([early, str(tmp_path / "other" / "checkpoint.npz"), "-o",
+                                               str(tmp_path / "mixed.npz")])
+    assert stop.value.code == 1 and "another run than" in capsys.readouterr().err
 
 
 SHIPPED = os.path.join(os.path.dirname(__file__), "..", "pretrained", "mnist_generator.npz")

@@ -125,12 +125,13 @@ def test_presets_scale_each_networks_lr():
     assert (gan.D_optimizer.lr, gan.G_optimizer.lr, momentum) == (0.05, 0.2, 0.5) and lr == 0.1
 
 
-def test_a_configuration_is_named_by_its_preset_whatever_its_seed():
+def test_a_configuration_is_named_by_its_preset_whatever_its_seed_and_by_what_differs():
     from dataclasses import replace
 
     from tinygan.presets import PRESETS, preset_name
     assert preset_name(replace(PRESETS["default"], seed=3)) == "default" and preset_name(PRESETS["wgan"]) == "wgan"
-    assert preset_name(replace(PRESETS["paper"], batch_size=50)) is None
+    assert preset_name(replace(PRESETS["paper"], update="simultaneous")) == "paper with update=simultaneous"
+    assert preset_name(replace(PRESETS["default"], batch_size=50, k=2)) == "default with batch_size=50, k=2"
 
 
 @pytest.mark.parametrize("field, value, expected", [

@@ -119,8 +119,13 @@ PRESETS["cgan"] = replace(PRESETS["default"], n_classes=10)
 
 
 def preset_name(config):
-    """The name of the preset that ``config`` is, whatever its seed; None if it is none of them."""
-    return next((name for name, preset in PRESETS.items() if replace(config, seed=preset.seed) == preset), None)
+    """The preset that ``config`` is, whatever its seed ("paper"), or the nearest one and what
+    differs from it ("paper with update=simultaneous")."""
+    def changes(preset):
+        return [f"{name}={value}" for name, value in asdict(config).items()
+                if name != "seed" and getattr(preset, name) != value]
+    name = min(PRESETS, key=lambda name: len(changes(PRESETS[name])))
+    return " with ".join([name, ", ".join(changes(PRESETS[name]))]) if changes(PRESETS[name]) else name
 
 
 def paper_generator(config, n_pixels, output_bias, rng):
@@ -218,6 +223,35 @@ def load_gan(path, device="numpy"):
         raise checkpoint.CheckpointError(f"{path}: {error}") from None
     gan.set_rng(backend.restore_rng(meta.get("rng"), device, [config.seed, progress[0]]))
     return gan, config, meta
+
+
+def average_generators(paths, device="numpy"):
+    """(gan, config, meta) with G's weights the mean of those in the checkpoints ``paths``, all of
+    one run (one configuration, one set of training images); D, the optimisers and meta are the
+    latest checkpoint's, meta with "averaged_epochs" added. Only G is meant: export it with
+    ``save_gan(..., generator_only=True)``.
+
+    Checkpoint averaging (Izmailov et al., 2018; for GANs Yazıcı et al., 2019): where gradient
+    play circles an equilibrium instead of settling on it (examples/bilinear_game.py), the mean
+    of the iterates lies nearer the equilibrium than the iterates do. The mean is summed in
+    float64 and stored in G's float32."""
+    total, seen, first = None, {}, None         # seen: {iteration: (epoch, path)}
+    for path in paths:
+        gan, config, meta = load_gan(path)
+        run = (config, meta.get("data", {}).get("fingerprint"))
+        first = first or (path, run)
+        if run != first[1]:
+            raise checkpoint.CheckpointError(f"{path}: another run than {first[0]} (its configuration or "
+                                             "training images differ); average the checkpoints of one run")
+        if meta["iteration"] in seen:
+            raise checkpoint.CheckpointError(f"{path}: iteration {meta['iteration']} is also "
+                                             f"{seen[meta['iteration']][1]}; average each checkpoint once")
+        seen[meta["iteration"]] = (meta["epoch"], path)
+        state = {name: value.astype(np.float64) for name, value in gan.G.state_dict().items()}
+        total = state if total is None else {name: total[name] + state[name] for name in state}
+    gan, config, meta = load_gan(seen[max(seen)][1], device)
+    gan.G.load_state_dict({name: value / len(paths) for name, value in total.items()})
+    return gan, config, {**meta, "averaged_epochs": [seen[i][0] for i in sorted(seen)]}
 
 
 def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, noise_range=np.sqrt(3),
