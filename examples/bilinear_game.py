@@ -10,6 +10,11 @@ Simultaneous play multiplies the distance from (0, 0) by √(1 + η²) every ste
 outwards. Alternating play (Algorithm 1's order) stays on a closed orbit: it circles forever.
 In continuous time both are the circle (a, b) = r·(cos t, −sin t)... neither converges.
 
+The mean of the points visited does what no point does. Each step is linear, x ← M·x, so the
+sum of x_0 … x_T is (I − M)⁻¹·(x_0 − x_T+1): on the closed orbit the mean of T + 1 points is
+within ‖(I − M)⁻¹‖·2r/(T + 1) ≈ 2r/(η·T) of the equilibrium. This is why averaging a GAN's
+checkpoints (tinygan.presets.average_generators) gives a better generator than any one of them.
+
     python examples/bilinear_game.py          # writes runs/bilinear_game.png
 """
 import numpy as np
@@ -41,7 +46,8 @@ def main(argv=None):
     for name, path in (("simultaneous", simultaneous), ("alternating", alternating)):
         radius = np.hypot(path[:, 0], path[:, 1])
         print(f"{name:>12}: distance from (0, 0) {radius[0]:.3f} -> {radius[-1]:.3f} "
-              f"(min {radius.min():.3f}, max {radius.max():.3f}) after {args.steps} steps")
+              f"(min {radius.min():.3f}, max {radius.max():.3f}) after {args.steps} steps; "
+              f"the mean of the points is {np.hypot(*path.mean(axis=0)):.3f} from it")
     try:
         plt = plots.pyplot()
     except RuntimeError as error:
@@ -51,6 +57,9 @@ def main(argv=None):
     for ax, name, path, colour in ((axes[0], "simultaneous", simultaneous, "tab:red"),
                                    (axes[1], "alternating", alternating, "tab:blue")):
         ax.plot(path[:, 0], path[:, 1], color=colour, lw=1, marker=".", ms=3, label="(a, b), one dot a step")
+        running_mean = np.cumsum(path, axis=0) / np.arange(1, len(path) + 1)[:, None]
+        ax.plot(running_mean[:, 0], running_mean[:, 1], color="black", lw=1, ls="--",
+                label="the mean of the points so far")
         ax.plot(*path[0], "o", color="black", ms=7, label=f"start ({path[0, 0]:g}, {path[0, 1]:g})")
         ax.plot(0, 0, "*", color="gold", mec="black", ms=14, label="equilibrium (0, 0)")
         ax.set(title=f"{name} play, η = {args.eta:g}, {args.steps} steps", xlabel="a (minimises a·b)",

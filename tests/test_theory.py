@@ -84,3 +84,14 @@ def test_simultaneous_play_on_ab_spirals_out_and_alternating_play_circles():
     radius = np.hypot(*play(1.0, 0.0, eta, steps, simultaneous=False).T)
     assert 0.9 < radius.min() and radius.max() < 1.1          # bounded: an orbit ...
     assert radius[-100:].min() > 0.9                           # ... that never reaches (0, 0)
+
+
+@pytest.mark.parametrize("simultaneous", [True, False])
+def test_the_mean_of_the_points_of_play_on_ab_is_its_closed_form_and_nears_the_equilibrium(simultaneous):
+    play, eta, steps = load_example("bilinear_game").play, 0.1, 1000
+    path = play(1.0, 0.0, eta, steps, simultaneous)
+    M = np.array([[1, -eta], [eta, 1]]) if simultaneous else np.array([[1, -eta], [eta, 1 - eta ** 2]])  # x ← M·x
+    after = M @ path[-1]                                        # x_T+1
+    np.testing.assert_allclose(path.sum(axis=0), np.linalg.solve(np.eye(2) - M, path[0] - after), atol=1e-9)
+    if not simultaneous:                                        # the orbit's points never near (0, 0) ...
+        assert np.hypot(*path.mean(axis=0)) < 2 / (eta * steps)  # ... their mean does
