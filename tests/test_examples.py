@@ -237,8 +237,9 @@ SHIPPED = os.path.join(os.path.dirname(__file__), "..", "pretrained", "mnist_gen
 
 def test_the_shipped_generator_reproduces_the_table_1_row_it_records(tmp_path):
     _, meta = checkpoint.load(SHIPPED)
-    assert meta["contents"] == "generator" and meta["preset"] == "default"
-    assert meta["config"]["update"] == "alternating" and meta["parzen"]["n_samples"] == 10000
+    assert meta["contents"] == "generator" and meta["preset"] == "paper with noise_prior=gaussian, update=simultaneous"
+    assert meta["averaged_epochs"] == list(range(420, 840, 10)) and meta["parzen"]["n_samples"] == 10000
+    assert meta["parzen"]["log_likelihood"] >= 225                    # Table 1's figure, on the test set
     result = load_example("parzen_eval").main([SHIPPED, "--json", str(tmp_path / "shipped.json")])
     assert result["sigma"] == meta["parzen"]["sigma"] and result["epoch"] == meta["epoch"]
     assert abs(result["log_likelihood"] - meta["parzen"]["log_likelihood"]) < 0.05
