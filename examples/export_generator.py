@@ -64,21 +64,22 @@ def main(argv=None):
                         help="a checkpoint written by examples/mnist_gan.py, or a generator written by this "
                              "script; several checkpoints of one run: the mean of their generators")
     parser.add_argument("-o", "--out", required=True, help="the .npz file to write")
-    parser.add_argument("--parzen", help="its parzen_eval.py result (default: CHECKPOINT with .parzen.json)")
+    parser.add_argument("--parzen", help="its parzen_eval.py result (default: CHECKPOINT with .parzen.json; "
+                                         "none for several checkpoints: score the file written, then export it)")
     args = parser.parse_args(argv)
     if not args.out.endswith(".npz"):
         cli.fail(f"-o {args.out}: expected a file name ending in .npz", cli.USAGE_ERROR)
     if os.path.exists(args.out):
         cli.fail(f"-o {args.out}: the file exists; remove it first to replace it", cli.USAGE_ERROR)
+    if args.parzen and not os.path.exists(args.parzen):
+        cli.fail(f"--parzen {args.parzen}: no such file", cli.USAGE_ERROR)
     source, averaged = args.checkpoints[-1], len(args.checkpoints) > 1
     try:
         gan, config, meta = average_generators(args.checkpoints) if averaged else load_gan(source)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    if args.parzen and not os.path.exists(args.parzen):
-        cli.fail(f"--parzen {args.parzen}: no such file", cli.USAGE_ERROR)
-    parzen = None if averaged and not args.parzen else \
-        read_parzen(args.parzen or parzen_eval.default_json(source), gan, meta)
+    record = args.parzen or (None if averaged else parzen_eval.default_json(source))
+    parzen = read_parzen(record, gan, meta) if record else None
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
     provenance["preset"] = preset_name(config)
@@ -89,8 +90,9 @@ def main(argv=None):
         provenance["parzen"] = parzen
     save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True, **provenance)
     figure = f", Parzen {parzen['log_likelihood']:.2f} ± {parzen['standard_error']:.2f}" if parzen else ""
-    print(f"wrote {args.out}: the generator of {parzen_eval.describe(os.path.dirname(source) if averaged else source, meta)}"
-          f"{figure}")
+    what = parzen_eval.describe(os.path.dirname(source) if averaged else source, meta)
+    print(f"wrote {args.out}: the generator of {what}{figure}")
+
 
 if __name__ == "__main__":
     main()

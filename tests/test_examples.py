@@ -230,6 +230,9 @@ def test_several_checkpoints_of_a_run_export_as_the_mean_of_their_generators(tra
         load_example("export_generator").main([early, str(tmp_path / "other" / "checkpoint.npz"), "-o",
                                                str(tmp_path / "mixed.npz")])
     assert stop.value.code == 1 and "another run than" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        load_example("export_generator").main([early, "-o", str(tmp_path / "x.npz"), "--parzen", "missing.json"])
+    assert stop.value.code == 2 and "--parzen missing.json: no such file" in capsys.readouterr().err
 
 
 SHIPPED = os.path.join(os.path.dirname(__file__), "..", "pretrained", "mnist_generator.npz")
