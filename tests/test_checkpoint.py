@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from tinygan import checkpoint
+from tinygan import backend, checkpoint
 from tinygan.presets import Config, average_generators, paper_gan, save_gan
 
 
@@ -73,10 +73,11 @@ def _saved_run(tmp_path, seed=0, shift=0.0, iteration=1):
     return path, gan
 
 
-def test_averaged_generators_hold_the_mean_of_g_and_the_latest_d(tmp_path):
+def test_averaged_generators_hold_the_mean_of_g_and_the_latest_d(device, tmp_path):
     early, first = _saved_run(tmp_path, shift=0.0, iteration=2)
     late, last = _saved_run(tmp_path, shift=1.0, iteration=6)
-    gan, _, meta = average_generators([late, early])
+    gan, _, meta = average_generators([late, early], device)
+    assert {backend.device_of(params[key]) for _, params, _, key in gan.G.parameters()} == {device}
     for name, value in gan.G.state_dict().items():
         assert value.dtype == np.float32
         np.testing.assert_allclose(value, first.G.state_dict()[name] + 0.5, rtol=1e-6, err_msg=name)
