@@ -121,11 +121,10 @@ PRESETS["cgan"] = replace(PRESETS["default"], n_classes=10)
 def preset_name(config):
     """The preset that ``config`` is, whatever its seed ("paper"), or the nearest one and what
     differs from it ("paper with update=simultaneous")."""
-    def changes(preset):
-        return [f"{name}={value}" for name, value in asdict(config).items()
-                if name != "seed" and getattr(preset, name) != value]
-    name = min(PRESETS, key=lambda name: len(changes(PRESETS[name])))
-    return " with ".join([name, ", ".join(changes(PRESETS[name]))]) if changes(PRESETS[name]) else name
+    changes = {name: [f"{field}={value}" for field, value in asdict(config).items()
+                      if field != "seed" and getattr(preset, field) != value] for name, preset in PRESETS.items()}
+    nearest = min(changes, key=lambda name: len(changes[name]))
+    return f"{nearest} with {', '.join(changes[nearest])}" if changes[nearest] else nearest
 
 
 def paper_generator(config, n_pixels, output_bias, rng):
