@@ -2,7 +2,7 @@
 # Table 1 on a GPU: the released code (paper preset, simultaneous updates, Gaussian z) trained for
 # EPOCHS epochs through the CUDA graph, every 10th checkpoint kept, the generators of the run's
 # second half averaged (docs/results.md, "Averaging the checkpoints") and the mean scored once on
-# the test set. On the CPU 830 epochs gave the shipped 230.8; 300 epochs 221.5 ± 2.2 over three seeds.
+# the test set. On the CPU 830 epochs gave 229.3 ± 1.3 over three seeds (the shipped 230.8).
 #
 #     benchmarks/gpu_table1.sh OUTDIR [EPOCHS=830] [SEED=0]
 #     DEVICE=numpy KEEP_EVERY=1 benchmarks/gpu_table1.sh /tmp/t1 3     # the same steps, on the CPU, small
