@@ -22,17 +22,34 @@ CUDA formulas are held to their NumPy twins in every CI run; a GPU still has to 
 
 Streams capture CUDA graphs as on a GPU: while a stream captures, a launch is recorded, not
 run (one that returns new arrays returns zeros of their shape, which each replay fills), a host
-read is an error, and ``Graph.launch`` runs the recorded launches again on the same arrays. So a
-test can replay a captured training iteration and hold it to the eager one, bit for bit.
+read or a host-to-device copy is an error, and ``Graph.launch`` runs the recorded launches again
+on the same arrays. So a test can replay a captured training iteration and hold it to the eager
+one, bit for bit. What a capture refuses on a real GPU (CuPy 14, CUDA 13), it refuses here:
+
+  * every CuPy operation that calls cuBLAS (``@``, ``matmul``, ``dot``, ``tensordot``, ``einsum``,
+    …) raises CuPy's own ``NotImplementedError`` — CuPy checks for a capture before each call;
+  * reading a device value (``float``, ``.item()``, ``.get()``), synchronising a stream and copying
+    host data to the device (``asarray``) are errors: synchronous transfers cannot be captured.
+
+What it accepts: random draws (a replay draws new numbers), reductions, elementwise kernels, and
+allocations (CuPy captures in relaxed mode, so its pool may grow; the graph's own pool keeps the
+memory), and cuBLAS called through a handle that tinygan owns. ``FakeCublas`` is that library:
+libcublas's entry points with ctypes' arguments (handles, streams and matrices as addresses,
+column-major with leading dimensions), computed by NumPy from the memory at those addresses, so
+the backend's translation to cuBLAS is checked on the CPU too. A product during a capture must
+come from a handle bound to the capturing stream, and the handle cannot be rebound meanwhile.
 
 ``install(monkeypatch)`` makes tinygan's backend take this module for CuPy, so the device named
 "cupy" runs through it: the backend's real CuPy code path, on the CPU, in every CI run.
 """
 import collections
 import contextlib
+import ctypes
+import itertools
 import operator
 import re
 import types
+import weakref
 
 import numpy as np
 
@@ -40,6 +57,15 @@ HOST_READS = {"count": 0}
 LAUNCHES = collections.Counter()    # {operation name: launches}
 _VIEWS = {"reshape", "view", "transpose", "T", "shape", "ndim", "dtype", "size", "strides"}
 _CAPTURING = []    # the launches being recorded by a capturing stream (a list), if one is
+_CUBLAS_OPS = {"matmul", "dot", "vdot", "inner", "tensordot", "einsum"}   # CuPy calls cuBLAS for these
+_NO_LAUNCH = {"empty", "empty_like"}       # allocations: no kernel
+_POINTED = []      # arrays whose device address was taken (``.data.ptr``) since the last cuBLAS call
+
+
+def _refuse_cublas(name):
+    """CuPy's refusal of its own cuBLAS calls during a capture (cupy_backends' cuBLAS wrappers)."""
+    if name in _CUBLAS_OPS and _CAPTURING:
+        raise NotImplementedError("calling cuBLAS API during stream capture is currently unsupported")
 
 
 def _read():
@@ -117,6 +143,7 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name, args = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}", _unwrap(inputs)
+        _refuse_cublas(name)
         if "out" not in kwargs:
             return _wrap(_launch(name, lambda: getattr(ufunc, method)(*args, **kwargs)))
         kwargs["out"] = _unwrap(kwargs["out"])
@@ -153,6 +180,12 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
         _read()
         return bool(self._a)
 
+    # --- the device address, for libraries called through ctypes (FakeCublas)
+    @property
+    def data(self):
+        _POINTED.append(self._a)
+        return types.SimpleNamespace(ptr=self._a.ctypes.data)
+
     # --- everything else behaves like the array it wraps, on the 'device'
     def __len__(self):
         return len(self._a)
@@ -179,6 +212,7 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
 
         def method(*args, **kwargs):
             args, kwargs = _unwrap(args), _unwrap(kwargs)
+            _refuse_cublas(name)
             if name in _VIEWS:
                 return _wrap(attribute(*args, **kwargs))
             if name == "fill":
@@ -258,6 +292,9 @@ def _module_function(name):
 
     def call(*args, **kwargs):
         args, kwargs = _unwrap(args), _unwrap(kwargs)
+        _refuse_cublas(name)
+        if name in _NO_LAUNCH:
+            return _wrap(function(*args, **kwargs))
         if "out" in kwargs:
             _launch(name, lambda: function(*args, **kwargs), in_place=True)
             return _wrap(kwargs["out"])
@@ -266,7 +303,14 @@ def _module_function(name):
 
 
 class _Stream:
-    """``xp.cuda.Stream``: work is in order anyway; what it adds is capture."""
+    """``xp.cuda.Stream``: work is in order anyway; what it adds is capture. ``ptr`` is its
+    address as CUDA would give it, which a cuBLAS handle is bound to."""
+
+    _addresses = itertools.count(0x5000)
+
+    def __init__(self):
+        self.ptr, self.launches = next(self._addresses), None      # launches: its capture's, if any
+        _STREAM_AT[self.ptr] = self
 
     def __enter__(self):
         _STREAMS.append(self)
@@ -276,9 +320,11 @@ class _Stream:
         _STREAMS.pop()
 
     def begin_capture(self):
-        _CAPTURING.append([])
+        self.launches = []
+        _CAPTURING.append(self.launches)
 
     def end_capture(self):
+        self.launches = None
         return _Graph(_CAPTURING.pop())
 
     def record(self):
@@ -304,7 +350,104 @@ class _Graph:
             launch()
 
 
+_STREAM_AT = weakref.WeakValueDictionary()           # {address: stream}
 _STREAMS = [_Stream()]                               # the current stream is the last
+
+
+class FakeCublas:
+    """libcublas as tinygan's backend calls it through ctypes, on host memory.
+
+    Handles and streams are addresses; a GEMM reads column-major matrices at the addresses it is
+    given, with their leading dimensions, exactly as cuBLAS would, and answers a non-zero status
+    where cuBLAS would (CUBLAS_STATUS_INVALID_VALUE for a leading dimension too small). Addresses
+    must lie inside device arrays whose ``.data.ptr`` was taken for the call (otherwise this would
+    read wild memory); during a capture the GEMM is recorded with those arrays kept alive, as the
+    graph's memory pool keeps them on a GPU.
+    """
+
+    INVALID_VALUE = 7
+    C_TYPES = {np.float32: ctypes.c_float, np.float64: ctypes.c_double}
+
+    def __init__(self):
+        self.stream_of = {}                          # {handle: the stream address it is bound to}
+        self.workspace_of, self.math_mode_of = {}, {}
+
+    def cublasCreate_v2(self, handle_ref):
+        handle_ref._obj.value = 0x100 + len(self.stream_of)
+        self.stream_of[handle_ref._obj.value] = 0    # the default stream, as cuBLAS
+        return 0
+
+    def cublasSetStream_v2(self, handle, stream):
+        if _CAPTURING:
+            raise RuntimeError("a cuBLAS handle was rebound to a stream during a CUDA graph capture: "
+                               "bind it before the capture begins")
+        self.stream_of[_address(handle)] = stream
+        self.workspace_of.pop(_address(handle), None)     # cuBLAS: setting a stream resets the workspace
+        return 0
+
+    def cublasSetWorkspace_v2(self, handle, pointer, size):
+        self.workspace_of[_address(handle)] = (pointer, size)
+        _POINTED.clear()
+        return 0
+
+    def cublasSetMathMode(self, handle, mode):
+        self.math_mode_of[_address(handle)] = mode
+        return 0
+
+    def cublasSgemm_v2(self, *args):
+        return self._gemm(np.float32, *args)
+
+    def cublasDgemm_v2(self, *args):
+        return self._gemm(np.float64, *args)
+
+    def _gemm(self, dtype, handle, op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        """C (m × n, ldc) = alpha · op(A) · op(B) + beta · C, every matrix column-major."""
+        shape_a = (m, k) if op_a == 0 else (k, m)
+        shape_b = (k, n) if op_b == 0 else (n, k)
+        if min(m, n, k) < 0 or lda < max(1, shape_a[0]) or ldb < max(1, shape_b[0]) or ldc < max(1, m):
+            return self.INVALID_VALUE
+        arrays, stream = list(_POINTED), _STREAM_AT.get(self.stream_of[_address(handle)])
+        _POINTED.clear()
+        if _CAPTURING and (stream is None or stream.launches is not _CAPTURING[-1]):
+            raise RuntimeError("a cuBLAS GEMM was queued on a stream other than the capturing one: "
+                               "bind the handle to the capturing stream")
+        if _address(handle) not in self.workspace_of:
+            raise RuntimeError("a cuBLAS GEMM without the handle's own workspace would allocate one")
+        matrices = [(a, shape_a, lda), (b, shape_b, ldb), (c, (m, n), ldc)]
+        for address, shape, ld in matrices:
+            _check_inside(address, shape, ld, np.dtype(dtype).itemsize, arrays)
+        scale = [self.C_TYPES[dtype].from_address(_address(s)).value for s in (alpha, beta)]
+
+        def compute():
+            view_a, view_b, view_c = (_column_major(address, shape, ld, dtype) for address, shape, ld in matrices)
+            product = scale[0] * ((view_a if op_a == 0 else view_a.T) @ (view_b if op_b == 0 else view_b.T))
+            view_c[...] = product if scale[1] == 0 else product + scale[1] * view_c   # beta 0: C unread
+        _launch("cublas_gemm", lambda: compute() or arrays, in_place=True)
+        return 0
+
+
+def _address(value):
+    return value.value if isinstance(value, ctypes.c_void_p) else value
+
+
+def _column_major(address, shape, ld, dtype):
+    """The (rows, cols) matrix at ``address``, column-major with leading dimension ld, as a view."""
+    rows, cols = shape
+    itemsize = np.dtype(dtype).itemsize
+    count = (cols - 1) * ld + rows if rows and cols else 0
+    flat = np.frombuffer((ctypes.c_char * (count * itemsize)).from_address(address), dtype) if count else np.empty(0, dtype)
+    return np.lib.stride_tricks.as_strided(flat, shape, (itemsize, ld * itemsize))
+
+
+_byte_bounds = getattr(getattr(np.lib, "array_utils", np), "byte_bounds")
+
+
+def _check_inside(address, shape, ld, itemsize, arrays):
+    rows, cols = shape
+    end = address + ((cols - 1) * ld + rows) * itemsize if rows and cols else address
+    if not any(low <= address and end <= high for low, high in map(_byte_bounds, arrays)):
+        raise RuntimeError(f"a cuBLAS GEMM was handed address {address:#x} of a {rows}×{cols} matrix "
+                           f"(leading dimension {ld}) that lies in no device array")
 
 
 class _StrictModule(types.ModuleType):
@@ -338,7 +481,10 @@ strict_xp = _StrictModule("strict_xp")
 
 
 def install(monkeypatch):
-    """From now on (in this test) the backend's 'cupy' device is strict_xp."""
+    """From now on (in this test) the backend's 'cupy' device is strict_xp, and its cuBLAS FakeCublas."""
     from tinygan import backend
     monkeypatch.setattr(backend, "_cupy_or_none", lambda: strict_xp)
+    monkeypatch.setattr(backend, "load_cublas", lambda xp: FakeCublas())
+    monkeypatch.delitem(backend._CUBLAS, strict_xp, raising=False)    # a new handle, and new
+    monkeypatch.setattr(backend, "_ONES", {})                          # buffers, for each test
     _CAPTURING.clear()                               # a capture an earlier test left open

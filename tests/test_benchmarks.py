@@ -65,7 +65,7 @@ def test_launches_counts_each_presets_iteration_with_the_fused_kernels_among_the
     result = json.loads(run_benchmark("launches.py", "--batch-size", "8", "--top", "40"))
     for run in ("default", "paper", "paper-simultaneous", "wgan", "cgan"):
         assert result[run]["launches"] == sum(result[run]["most"].values())
-    assert result["default"]["most"]["matmul"] == 25                   # benchmarks/common.step_matmuls
+    assert result["default"]["most"]["cublas_gemm"] == 25 + 6      # common.step_matmuls, and 6 bias gradients
     assert result["default"]["most"]["tinygan_MomentumSGD_momentum_step"] == 12   # G's 6 and D's 6 parameters
     assert result["wgan"]["most"]["tinygan_RMSProp_step"] == 5 * 6 + 6            # k = 5 critic steps
     assert result["default"]["replayed"] == 7 and result["wgan"]["replayed"] == 15  # + 4 batches, 4 more scalars

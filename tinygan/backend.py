@@ -7,6 +7,10 @@ array module from its input, ``xp = array_module(x)``, and calls ``xp.maximum`` 
 Devices are named by strings: ``"numpy"`` (host memory, CPU) and ``"cupy"`` (the current
 CUDA device).
 
+Matrix products go through ``matmul``: NumPy's ``@`` on the CPU, and on CuPy one cuBLAS call
+through tinygan's own handle (``Cublas``), because CuPy refuses every cuBLAS call of its own while
+a CUDA graph is being captured.
+
 One exception to "the same code on both": at small batches a GPU's time goes to launching
 kernels, one per array operation, so a few hot elementwise formulas (the optimisers' updates,
 the sigmoid, dropout) are also written once as a CUDA expression that CuPy compiles into a
@@ -14,8 +18,11 @@ single kernel (``elementwise``). The NumPy function stays beside it as its twin,
 hold the two to the same numbers.
 """
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import json
+import os
 
 import numpy as np
 
@@ -120,6 +127,181 @@ def elementwise(in_params, out_params, operation):
     return wrap
 
 
+# ----------------------------------------------------------------------------- matrix products
+
+def matmul(a, b, out=None):
+    """a · b: (m, k) · (k, n) -> (m, n), both float32 or both float64, on one device.
+
+    NumPy: ``a @ b``. CuPy: one GEMM through tinygan's cuBLAS handle (``Cublas``), which a CUDA
+    graph can record; transposed views such as ``W.T`` reach cuBLAS as a transpose flag, not a
+    copy. out: an optional C-contiguous (m, n) array of the same dtype to write into.
+    """
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul: expected (m, k) · (k, n) matrices, got {tuple(a.shape)} · {tuple(b.shape)}")
+    if a.dtype != b.dtype or a.dtype not in GEMM_DTYPES:
+        raise TypeError(f"matmul: expected two float32 or two float64 matrices, got {a.dtype} and {b.dtype}")
+    xp = array_module(a, b)
+    if xp is np:
+        return np.matmul(a, b, out=out)
+    return cublas(xp).gemm(a, b, out)
+
+
+GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_TF32 = {"on": False}
+
+
+def use_tf32(on=True):
+    """Float32 matrix products on CuPy in TF32 from now on (tensor cores; 10-bit mantissas in the
+    products, float32 sums), or back in full float32. NumPy's products stay float32."""
+    _TF32["on"] = bool(on)
+    for handle in _CUBLAS.values():
+        handle.set_math_mode()
+
+
+def sum_rows(x):
+    """Σₙ x[n, :] of an (N, d) matrix as one product, ones(1, N) · x -> (d,): a bias gradient in one
+    GEMM rather than a reduction kernel (the ones are kept per size, dtype and device)."""
+    xp, n = array_module(x), len(x)
+    key = (xp, n, x.dtype)
+    if key not in _ONES:
+        _ONES[key] = xp.ones((1, n), dtype=x.dtype)
+    return matmul(_ONES[key], x).reshape(-1)
+
+
+_ONES = {}
+
+
+class Cublas:
+    """tinygan's own cuBLAS handle on the current GPU, called through ctypes.
+
+    CuPy refuses its own cuBLAS calls while a stream captures a CUDA graph; a handle that CuPy
+    does not manage is accepted, if it is bound to the capturing stream and owns its workspace
+    (cuBLAS must not allocate during a capture). So the handle is bound to whichever stream is
+    current when it multiplies (``bind``; ``Graph.capture`` binds it to its stream before the
+    capture begins), each time with the workspace it owns.
+
+    cuBLAS is column-major and tinygan row-major. A row-major (m, n) matrix is, read
+    column-major, its transpose: C = A·B is computed as Cᵀ = Bᵀ·Aᵀ, i.e. cuBLAS is handed B's
+    memory first. library: libcublas as ctypes loads it (``load_cublas``).
+    """
+
+    OP_N, OP_T = 0, 1                       # cublasOperation_t
+    MATH_MODE = {False: 0, True: 3}         # CUBLAS_DEFAULT_MATH, CUBLAS_TF32_TENSOR_OP_MATH
+    WORKSPACE_BYTES = 32 << 20
+    GEMM = {GEMM_DTYPES[0]: ("cublasSgemm_v2", ctypes.c_float), GEMM_DTYPES[1]: ("cublasDgemm_v2", ctypes.c_double)}
+
+    def __init__(self, xp, library):
+        self.xp, self.library = xp, library
+        self.handle = ctypes.c_void_p()
+        self._check("cublasCreate_v2", ctypes.byref(self.handle))
+        self.workspace = xp.empty(self.WORKSPACE_BYTES, dtype=np.uint8)
+        self.stream = None                  # the stream the handle is bound to (its address)
+        self.gemm_calls = {dtype: (function, c_type(1), c_type(0))     # C = 1·A·B + 0·C
+                           for dtype, (function, c_type) in self.GEMM.items()}
+        self.set_math_mode()
+
+    def set_math_mode(self):
+        self._check("cublasSetMathMode", self.handle, self.MATH_MODE[_TF32["on"]])
+
+    def bind(self, stream):
+        """Queue this handle's products on ``stream`` (a CuPy stream), with its own workspace."""
+        if stream.ptr != self.stream:
+            self._check("cublasSetStream_v2", self.handle, stream.ptr)
+            self._check("cublasSetWorkspace_v2", self.handle, self.workspace.data.ptr, self.WORKSPACE_BYTES)
+            self.stream = stream.ptr
+
+    def gemm(self, a, b, out=None):
+        """a · b (see ``matmul``) on the current stream."""
+        (m, k), n = a.shape, b.shape[1]
+        if out is None:
+            out = self.xp.empty((m, n), dtype=a.dtype)
+        elif out.shape != (m, n) or out.dtype != a.dtype or not out.flags.c_contiguous:
+            raise ValueError(f"matmul: out must be a C-contiguous {(m, n)} {a.dtype} array")
+        if m == 0 or n == 0:
+            return out
+        if k == 0:
+            out.fill(0)
+            return out
+        (op_a, ld_a, a), (op_b, ld_b, b) = self._operand(a), self._operand(b)
+        self.bind(self.xp.cuda.get_current_stream())
+        function, alpha, beta = self.gemm_calls[a.dtype]
+        self._check(function, self.handle, op_b, op_a, n, m, k, ctypes.addressof(alpha),
+                    b.data.ptr, ld_b, a.data.ptr, ld_a, ctypes.addressof(beta), out.data.ptr, n)
+        return out
+
+    def _operand(self, x):
+        """(cuBLAS op, leading dimension, x) for a row-major operand: op N with the row stride
+        for a row-major layout, op T with the column stride for a transposed view (column-major),
+        and a row-major copy for anything else (broadcast or negative strides)."""
+        (rows, cols), (row_step, col_step) = x.shape, (s // x.itemsize for s in x.strides)
+        if cols == 1 or col_step == 1:
+            ld = cols if rows == 1 else row_step
+            if ld >= max(cols, 1):
+                return self.OP_N, ld, x
+        if rows == 1 or row_step == 1:
+            ld = rows if cols == 1 else col_step
+            if ld >= max(rows, 1):
+                return self.OP_T, ld, x
+        return self.OP_N, max(cols, 1), self.xp.ascontiguousarray(x)
+
+    def _check(self, function, *args):
+        status = getattr(self.library, function)(*args)
+        if status != 0:
+            raise RuntimeError(f"cuBLAS: {function} failed with status {status} "
+                               f"({_CUBLAS_STATUS.get(status, 'unknown')})")
+
+
+_CUBLAS_STATUS = {1: "CUBLAS_STATUS_NOT_INITIALIZED", 3: "CUBLAS_STATUS_ALLOC_FAILED",
+                  7: "CUBLAS_STATUS_INVALID_VALUE", 8: "CUBLAS_STATUS_ARCH_MISMATCH",
+                  11: "CUBLAS_STATUS_MAPPING_ERROR", 13: "CUBLAS_STATUS_EXECUTION_FAILED",
+                  14: "CUBLAS_STATUS_INTERNAL_ERROR", 15: "CUBLAS_STATUS_NOT_SUPPORTED"}
+_CUBLAS = {}    # {array module: its Cublas}
+
+
+def cublas(xp):
+    """The Cublas handle of the array module ``xp`` (created on first use)."""
+    if xp not in _CUBLAS:
+        _CUBLAS[xp] = Cublas(xp, load_cublas(xp))
+    return _CUBLAS[xp]
+
+
+def load_cublas(xp):
+    """libcublas through ctypes: the copy CuPy loaded, else the CUDA runtime's version by name.
+    RuntimeError in one line naming what was tried."""
+    try:
+        xp.cuda.device.get_cublas_handle()             # makes CuPy load its libcublas
+        major = xp.cuda.runtime.runtimeGetVersion() // 1000
+    except Exception as error:
+        raise RuntimeError(f"cuBLAS: CuPy could not load it ({error})") from None
+    tried = _loaded("libcublas.so") + [f"libcublas.so.{major}", ctypes.util.find_library("cublas")]
+    for name in filter(None, tried):
+        try:
+            library = ctypes.CDLL(name)
+        except OSError:
+            continue
+        gemm_args = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                     ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                     ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+        for function, args in (("cublasSgemm_v2", gemm_args), ("cublasDgemm_v2", gemm_args),
+                               ("cublasSetStream_v2", [ctypes.c_void_p, ctypes.c_void_p]),
+                               ("cublasSetWorkspace_v2", [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]),
+                               ("cublasSetMathMode", [ctypes.c_void_p, ctypes.c_int])):
+            getattr(library, function).argtypes = args
+        return library
+    raise RuntimeError(f"cuBLAS library not found (tried {', '.join(filter(None, tried))}): tinygan's "
+                       "matrix products on CuPy call it directly; install the cuBLAS that matches CuPy's CUDA")
+
+
+def _loaded(prefix):
+    """Paths of the shared libraries named ``prefix``* that this process has loaded (Linux)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "/" in line}
+    except OSError:
+        return []
+    return sorted(path for path in paths if os.path.basename(path).startswith(prefix + "."))
+
+
 def device_of(array):
     """'cupy' for a CuPy array, 'numpy' for anything else."""
     return "numpy" if array_module(array) is np else "cupy"
@@ -197,8 +379,14 @@ class Graph:
         """Records work() as the graph and runs it once; returns what work() returned (arrays
         that each replay rewrites)."""
         with self._ordered():
+            cublas(self.xp).bind(self.stream)          # before the capture: binding is not recorded
             self.stream.begin_capture()
-            result = work()
+            try:
+                result = work()
+            except BaseException:
+                with contextlib.suppress(Exception):     # leave no stream capturing
+                    self.stream.end_capture()
+                raise
             self.graph = self.stream.end_capture()
             self.graph.launch(self.stream)
         return result

@@ -136,16 +136,16 @@ class Linear(Layer):
         self.params["b"] = np.zeros(n_out, dtype=dtype)
 
     def _forward(self, x, train):
-        y = x @ self.params["W"]                                # y = x·W + b
+        y = backend.matmul(x, self.params["W"])                 # y = x·W + b
         y += self.params["b"]                                   # (in place: no second (N, n_out) array)
         return y, x
 
     def _grad_params(self, d_out, x):
-        self.grads["W"] = x.T @ d_out                           # dL/dW = xᵀ · dL/dy
-        self.grads["b"] = d_out.sum(axis=0)                     # dL/db = Σₙ dL/dy
+        self.grads["W"] = backend.matmul(x.T, d_out)            # dL/dW = xᵀ · dL/dy
+        self.grads["b"] = backend.sum_rows(d_out)               # dL/db = Σₙ dL/dy = 1ᵀ · dL/dy
 
     def _grad_input(self, d_out, x):
-        return d_out @ self.params["W"].T                       # dL/dx = dL/dy · Wᵀ
+        return backend.matmul(d_out, self.params["W"].T)        # dL/dx = dL/dy · Wᵀ
 
     def __repr__(self):
         n_in, n_out = self.params["W"].shape
