@@ -11,7 +11,7 @@ Random pixels stand in for MNIST: the shapes, not the values, set the time.
 times the iteration as ``mnist_gan.py --cuda-graph`` trains it: recorded once as a CUDA graph
 (tinygan.graph), then each iteration one graph launch and the few launches that feed it.
 """
-import os
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -22,6 +22,16 @@ from tinygan import backend, cli
 from tinygan.gan import UPDATES
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.presets import PRESETS, paper_gan, pixel_means_of
+
+
+def paper_iteration(device, m, update, cuda_graph):
+    """A function that trains the paper preset's GAN for one iteration at batch m on ``device``
+    (through a CapturedIteration with cuda_graph), on one fixed minibatch of random pixels."""
+    images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), device)
+    gan = paper_gan(replace(PRESETS["paper"], batch_size=m, update=update), pixel_means_of(images), device)
+    real = itertools.repeat(images[:m].astype(np.float32) / 255)
+    iterate = CapturedIteration(gan) if cuda_graph else gan.train_iteration
+    return lambda: iterate(real)
 
 
 def main(argv=None):
@@ -37,23 +47,13 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
     check_gpu_flags(parser, args, "cupy")
-    if args.tf32:
-        os.environ["CUPY_TF32"] = "1"          # read by CuPy when it first multiplies matrices
     xp = cli.array_module(args.device)
+    backend.use_tf32(args.tf32)
     m = args.batch_size
-    images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), args.device)
-    config = replace(PRESETS["paper"], batch_size=m, update=args.update)
-    gan = paper_gan(config, pixel_means_of(images), args.device)
-    batch = images[:m].astype(np.float32) / 255
-
-    def batches():
-        while True:
-            yield batch
-    real = batches()
-    iterate = CapturedIteration(gan) if args.cuda_graph else gan.train_iteration
+    iterate = paper_iteration(args.device, m, args.update, args.cuda_graph)
     sync = lambda: backend.synchronize(xp)  # noqa: E731
     try:
-        ms = median_ms(lambda: iterate(real), args.iters, args.warmup, args.repeats, sync)
+        ms = median_ms(iterate, args.iters, args.warmup, args.repeats, sync)
     except CaptureError as error:
         raise SystemExit(f"error: {error}") from None
     result = {"library": "tinygan", "device": args.device, "batch": m, "update": args.update,

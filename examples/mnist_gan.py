@@ -14,8 +14,9 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
     samples.gif                those grids as an animation, 100 of them at most, evenly spaced
                                (written when the run ends)
-    checkpoint.npz             everything needed to resume exactly (every epoch, and on
-                               Ctrl-C or SIGTERM, after which the run exits with 130 or 143)
+    checkpoint.npz             everything needed to resume exactly (at the end of an epoch once
+                               --checkpoint-every seconds have passed, at the end of the run, and
+                               on Ctrl-C or SIGTERM, after which the run exits with 130 or 143)
     checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs
     samples_nearest.png        samples beside their nearest training image (the paper's Fig. 2)
 """
@@ -70,6 +71,9 @@ def parse_args(argv=None):
     parser.add_argument("--overwrite", action="store_true", help="replace the run that --out holds")
     parser.add_argument("--max-iters", type=cli.positive_int, help="stop after this many iterations in all")
     parser.add_argument("--keep-every", type=cli.positive_int, metavar="N", help="keep checkpoint_epoch_NNN.npz every N epochs")
+    parser.add_argument("--checkpoint-every", type=cli.non_negative_float, default=30, metavar="SECONDS",
+                        help="rewrite checkpoint.npz at the first epoch end this long after the last "
+                             "(default 30; 0: every epoch); a stop and the run's end always write it")
     parser.add_argument("--log-every", type=cli.positive_int, default=50, help="iterations between progress lines")
     return parser.parse_args(argv)
 
@@ -116,6 +120,7 @@ class Run:
     quality: object            # (classifier, (z, labels), reference statistics), or None where it does not apply
     log_every: int
     keep_every: int
+    checkpoint_every: float    # seconds between rewrites of checkpoint.npz
     iterate: object            # gan.train_iteration, or its CapturedIteration
     warned: bool = False
 
@@ -171,7 +176,7 @@ def prepare(args):
     return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed, labels), log, out,
                per_epoch, iteration, epoch, last_iteration, provenance, train_images,
                fixed_input(config, N_FIXED, 1, args.device), quality_probe(config, splits, provenance, args.device),
-               args.log_every, args.keep_every, iterate)
+               args.log_every, args.keep_every, args.checkpoint_every, iterate)
 
 
 def check_out_folder(out, args):
@@ -231,7 +236,7 @@ def quality_probe(config, splits, provenance, device):
 def train(run, stop):
     """Algorithm 1's outer loop (lines 1-9), one epoch of minibatches at a time."""
     gan, config, log = run.gan, run.config, run.log
-    iteration, epoch = run.iteration, run.epoch
+    iteration, epoch, saved_at = run.iteration, run.epoch, time.monotonic()
     print(f"training on {run.provenance['device']}: {run.per_epoch} iterations an epoch, iterations "
           f"{iteration + 1}…{run.last_iteration}, k={config.k}, {config.generator_loss} G loss, {config.update} updates")
     while iteration < run.last_iteration and not stop.requested:                   # line 1
@@ -247,7 +252,9 @@ def train(run, stop):
         epoch += whole
         if whole or iteration == run.last_iteration:             # an epoch, or a run's last part of one
             end_epoch(run, iteration, epoch if whole else epoch + 1, lr, momentum, whole)
-        save_gan(checkpoint_path(run.out), gan, config, iteration, epoch, logbook=log.state(), **run.provenance)
+        if stop.requested or iteration == run.last_iteration or time.monotonic() - saved_at >= run.checkpoint_every:
+            save_gan(checkpoint_path(run.out), gan, config, iteration, epoch, logbook=log.state(), **run.provenance)
+            saved_at = time.monotonic()
     return iteration, epoch
 
 

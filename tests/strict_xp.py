@@ -247,6 +247,10 @@ class ElementwiseKernel:
     arrays' dtype and NumPy for CUDA's math functions. As in CuPy, outputs passed after the
     inputs are written in place, otherwise they are allocated in the broadcast shape; one
     output is returned as an array, several as a tuple. One call is one launch.
+
+    A kernel that reads ``raw`` inputs (loops and branches in C, indexed by ``i``) cannot be read
+    as Python: here it runs its NumPy twin (``backend.Elementwise``, found by the kernel's name),
+    and only a GPU holds its CUDA body to that twin (tests/test_devices.py).
     """
 
     FUNCTIONS = {"exp": np.exp, "log1p": np.log1p, "tanh": np.tanh, "sqrt": np.sqrt,
@@ -258,12 +262,19 @@ class ElementwiseKernel:
     def __init__(self, in_params, out_params, operation, name):
         self.inputs, self.outputs = ([p.split()[-1] for p in params.split(",")]
                                      for params in (in_params, out_params))
-        self.statements = [self.STATEMENT.match(s.strip()).groups()
-                           for s in operation.split(";") if s.strip()]
-        self.name = name
+        self.name, self.twin = name, None
+        if "raw " in in_params:
+            from tinygan import backend
+            self.twin = next(op.numpy_twin for op in backend.ELEMENTWISE if op.name == name)
+        else:
+            self.statements = [self.STATEMENT.match(s.strip()).groups()
+                               for s in operation.split(";") if s.strip()]
 
     def __call__(self, *args):
         given = args[len(self.inputs):]
+        if self.twin:                                # a raw kernel: its twin writes the outputs given
+            _launch(self.name, lambda: self.twin(*_unwrap(args)), in_place=True)
+            return given[0] if len(given) == 1 else tuple(given)
         if given:
             _launch(self.name, lambda: self._run(_unwrap(args)), in_place=True)
             return given[0] if len(given) == 1 else tuple(given)

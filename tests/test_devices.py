@@ -10,6 +10,7 @@ import pytest
 
 from test_layers import LAYER_NAMES, N_IN, _to, make_layer
 from tinygan import backend
+from tinygan.layers import Maxout
 from tinygan.presets import PRESETS, Config, load_gan, paper_gan, save_gan
 
 FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-5}   # float32 results of differently ordered sums
@@ -19,7 +20,7 @@ def assert_agree(on_device, on_host, what):
     np.testing.assert_allclose(backend.to_host(on_device), on_host, **FLOAT32_TOL, err_msg=what)
 
 
-@pytest.mark.parametrize("op", backend.ELEMENTWISE, ids=lambda op: op.__qualname__)
+@pytest.mark.parametrize("op", [op for op in backend.ELEMENTWISE if not op.reads_raw], ids=lambda op: op.__qualname__)
 def test_every_fused_kernel_matches_its_numpy_twin(op, accelerator, rng):
     """Each argument an array of its own random numbers (scalars broadcast the same way): a
     formula's every term shows. Kernels that return new arrays get signed inputs; those that
@@ -38,6 +39,23 @@ def test_every_fused_kernel_matches_its_numpy_twin(op, accelerator, rng):
     assert len(device_result) == len(host_result)
     for on_dev, on_cpu, name in zip(device_result, host_result, op.out_params.split(",")):
         assert_agree(on_dev, on_cpu, f"{op.__qualname__}: {name.split()[-1]}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxouts_kernels_match_their_twins_ties_included(dtype, accelerator, rng):
+    """The max-and-winner kernel and the scatter to the winners, on values in steps of ½ (many
+    ties, which go to the lowest piece) and on a (N, pieces·units) shape with units ≠ pieces."""
+    n, pieces, units = 9, 5, 7
+    z = (rng.integers(-3, 3, (n, pieces * units)) / 2).astype(dtype)
+    d_out = rng.standard_normal((n, units)).astype(dtype)
+    host = [np.empty((n, units), dtype), np.empty((n, units), np.int32), np.empty((n, pieces * units), dtype)]
+    device = [backend.to_device(a, accelerator) for a in host]
+    for arrays, put in ((host, np.asarray), (device, lambda a: backend.to_device(a, accelerator))):
+        Maxout._max_and_winner(put(z), pieces, units, arrays[0], arrays[1])
+        Maxout._to_winners(put(d_out), arrays[1], pieces, units, arrays[2])
+    np.testing.assert_array_equal(host[1], np.argmax(z.reshape(n, pieces, units), axis=1))
+    for on_device, on_host in zip(device, host):
+        np.testing.assert_array_equal(backend.to_host(on_device), on_host)
 
 
 @pytest.mark.parametrize("name", LAYER_NAMES)

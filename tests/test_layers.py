@@ -98,13 +98,13 @@ def test_maxout_takes_the_max_over_each_units_pieces(device):
     np.testing.assert_array_equal(backend.to_host(layer.grads["b"]), [10.0, 0.0, 30.0, 20.0, 0.0, 40.0])
 
 
-def test_maxout_splits_the_gradient_between_tied_pieces():
-    layer = Maxout(1, 1, 4, dtype=np.float64)
-    layer.params["W"] = np.array([[0.0, 1.0, 0.0, 1.0]])    # pieces 1 and 3 tie at the max
-    layer.params["b"] = np.zeros(4)
-    layer.forward(np.ones((1, 1)))
-    layer.backward(np.ones((1, 1)))
-    np.testing.assert_array_equal(layer.grads["b"], [0.0, 0.5, 0.0, 0.5])
+def test_maxout_gives_a_tie_to_its_lowest_piece(device):
+    layer = _to(Maxout(1, 1, 4, dtype=np.float64), device)
+    layer.params["W"] = backend.to_device(np.array([[0.0, 1.0, 0.0, 1.0]]), device)   # pieces 1 and 3 tie
+    layer.params["b"] = backend.to_device(np.zeros(4), device)
+    layer.forward(backend.to_device(np.ones((1, 1)), device))
+    layer.backward(backend.to_device(np.ones((1, 1)), device))
+    np.testing.assert_array_equal(backend.to_host(layer.grads["b"]), [0.0, 1.0, 0.0, 0.0])
 
 
 def test_dropout_keeps_about_keep_prob_and_preserves_the_mean(device):

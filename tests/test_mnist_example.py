@@ -88,6 +88,7 @@ def test_a_folder_that_holds_a_run_is_refused_unless_told(tmp_path, capsys):
     (["--set", "D_pieces=0"], "--set D_pieces"),
     (["--set", "d_range=0.05"], "--set d_range=0.05"),
     (["--k", "1000"], "--k 1000"),
+    (["--checkpoint-every", "-1"], "--checkpoint-every"),
 ])
 def test_bad_flags_are_one_line_errors_that_name_the_flag(flags, named, tmp_path, capsys):
     line = fails(capsys, 2, "--out", tmp_path / "run", *flags)
@@ -140,6 +141,18 @@ def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
     kept = sorted(name for name in os.listdir(tmp_path) if name.startswith("checkpoint_epoch"))
     assert kept == ["checkpoint_epoch_002.npz"]
     assert checkpoint.load(tmp_path / kept[0])[1]["epoch"] == 2
+
+
+@pytest.mark.parametrize("seconds, saved", [("0", [4, 8, 10]), ("1e9", [10])])
+def test_checkpoint_every_spaces_the_rewrites_and_the_end_always_writes(seconds, saved, tmp_path, monkeypatch):
+    splits = mnist_gan.data.load_mnist()
+    small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
+    monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+    iterations, save_gan = [], mnist_gan.save_gan
+    monkeypatch.setattr(mnist_gan, "save_gan", lambda path, gan, config, iteration, *args, **kwargs:
+                        iterations.append(iteration) or save_gan(path, gan, config, iteration, *args, **kwargs))
+    _, meta = run(tmp_path, "--max-iters", "10", "--checkpoint-every", seconds)
+    assert iterations == saved and meta["iteration"] == 10
 
 
 def test_flags_and_set_make_one_configuration():

@@ -98,6 +98,7 @@ class Elementwise:
         functools.update_wrapper(self, numpy_twin)
         self.numpy_twin, self.in_params, self.out_params, self.operation = (
             numpy_twin, in_params, out_params, operation)
+        self.name = "tinygan_" + "_".join(part.strip("_") for part in self.__qualname__.split("."))
         self._kernels = {}     # {array module: its compiled kernel}
 
     def __call__(self, *args):
@@ -105,9 +106,14 @@ class Elementwise:
         if xp is np:
             return self.numpy_twin(*args)
         if xp not in self._kernels:
-            name = "tinygan_" + "_".join(part.strip("_") for part in self.__qualname__.split("."))
-            self._kernels[xp] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation, name)
+            self._kernels[xp] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation, self.name)
         return self._kernels[xp](*args)
+
+    @property
+    def reads_raw(self):
+        """True for a kernel that indexes some input itself (``raw T z`` and the index ``i``): its
+        outputs must be passed, and its body is C with loops and branches, not one formula."""
+        return "raw " in self.in_params
 
 
 ELEMENTWISE = []   # every Elementwise defined, for the tests that compare each with its twin
@@ -118,7 +124,9 @@ def elementwise(in_params, out_params, operation):
 
     in_params, out_params: CuPy's parameter lists, e.g. ``"T d_out, T y"`` and ``"T d_x"``;
     operation: the kernel's body in CUDA C++, one element at a time, e.g.
-    ``"d_x = d_out * y * (1 - y)"`` (functions: exp, log1p, tanh, sqrt, fabs, max, min).
+    ``"d_x = d_out * y * (1 - y)"`` (functions: exp, log1p, tanh, sqrt, fabs, max, min). An input
+    declared ``raw`` is indexed by the body itself, with ``i`` the output element's flat index
+    (Maxout's max over pieces).
     """
     def wrap(numpy_twin):
         op = Elementwise(numpy_twin, in_params, out_params, operation)

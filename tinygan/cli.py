@@ -49,6 +49,17 @@ def positive_int(text):
     return value
 
 
+def non_negative_float(text):
+    """argparse type: a number ≥ 0 (seconds, say)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text}")
+    return value
+
+
 class StopSignals:
     """Within ``with``, SIGINT and SIGTERM set ``requested`` (and ``exit_status``: 128 + the
     signal's number) instead of ending the program mid-iteration."""

@@ -105,7 +105,7 @@ def distance_to_kink(layer, x):
     if isinstance(layer, (ReLU, LeakyReLU)):
         return float(abs(x).min())
     if isinstance(layer, Maxout):
-        z = layer.pieces_of(x @ layer.params["W"] + layer.params["b"])
+        z = layer.pieces_of(backend.matmul(x, layer.params["W"]) + layer.params["b"])
         top_two = backend.array_module(z).sort(z, axis=1)[:, -2:, :]
         return float((top_two[:, 1] - top_two[:, 0]).min())
     return float("inf")

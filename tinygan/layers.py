@@ -174,23 +174,46 @@ class Maxout(Linear):
 
     def _forward(self, x, train):
         z, _ = super()._forward(x, train)
-        y = self.pieces_of(z).max(axis=1)                      # y = maxₚ zₚ
-        return y, (x, z, y)
+        xp = backend.array_module(z)
+        y, winner = xp.empty((len(z), self.units), z.dtype), xp.empty((len(z), self.units), np.int32)
+        self._max_and_winner(z, self.pieces, self.units, y, winner)    # y = maxₚ zₚ, and that p
+        return y, (x, winner)
 
     def _grad_params(self, d_out, cache):
-        x, z, y = cache
-        super()._grad_params(self._route(d_out, z, y), x)
+        x, winner = cache
+        super()._grad_params(self._route(d_out, winner), x)
 
     def _grad_input(self, d_out, cache):
-        x, z, y = cache
-        return super()._grad_input(self._route(d_out, z, y), x)
+        x, winner = cache
+        return super()._grad_input(self._route(d_out, winner), x)
 
-    def _route(self, d_out, z, y):
-        """dL/dz from dL/dy: dL/dzₚ = dL/dy where piece p wins, else 0; a tie of t pieces gives
-        each 1/t of it (a valid subgradient, as is any non-negative split summing to dL/dy)."""
-        won = self.pieces_of(z) == y[:, None, :]
-        share = d_out / won.sum(axis=1, dtype=d_out.dtype)
-        return (won * share[:, None, :]).reshape(len(z), -1)
+    def _route(self, d_out, winner):
+        """dL/dz from dL/dy: dL/dzₚ = dL/dy where piece p won, else 0. A tie goes to the lowest
+        piece, which takes the whole gradient (a valid subgradient, as any split would be)."""
+        d_z = backend.array_module(d_out).empty((len(d_out), self.pieces * self.units), d_out.dtype)
+        self._to_winners(d_out, winner, self.pieces, self.units, d_z)
+        return d_z
+
+    @staticmethod
+    @backend.elementwise(
+        "raw T z, int32 pieces, int32 units", "T y, int32 winner",
+        "ptrdiff_t first = (i / units) * pieces * units + i % units;"
+        "T best = z[first]; int w = 0;"
+        "for (int p = 1; p < pieces; ++p) { T v = z[first + p * units]; if (v > best) { best = v; w = p; } }"
+        "y = best; winner = w;")
+    def _max_and_winner(z, pieces, units, y, winner):
+        z = z.reshape(len(y), pieces, units)
+        winner[...] = z.argmax(axis=1)                       # the first of tied pieces, as the kernel's >
+        y[...] = np.take_along_axis(z, winner[:, None, :], axis=1)[:, 0]
+
+    @staticmethod
+    @backend.elementwise(
+        "raw T d_out, raw int32 winner, int32 pieces, int32 units", "T d_z",
+        "ptrdiff_t j = (i / (pieces * units)) * units + i % units;"
+        "d_z = winner[j] == (i / units) % pieces ? d_out[j] : T(0)")
+    def _to_winners(d_out, winner, pieces, units, d_z):
+        won = np.arange(pieces)[:, None] == winner[:, None, :]                  # (N, pieces, units)
+        d_z.reshape(len(d_out), pieces, units)[...] = np.where(won, d_out[:, None, :], 0)
 
     def __repr__(self):
         return f"Maxout({self.in_features} → {self.units}×{self.pieces})"
