@@ -7,7 +7,8 @@
 # epochs (benchmarks/gpu_table1.sh; 830 is the whole schedule).
 #
 #     benchmarks/gpu_report.sh OUTDIR
-#     EPOCHS=830 SKIP_TESTS=1 benchmarks/gpu_report.sh OUTDIR
+#     EPOCHS=830 TESTS=none benchmarks/gpu_report.sh OUTDIR     # Table 1 too; no tests
+#     TESTS=cupy ROUNDS=2 benchmarks/gpu_report.sh OUTDIR       # only the tests that run on CuPy
 #
 # Writes OUTDIR/gpu.txt (the machine), pytest.txt, compare.jsonl and kernels.jsonl (one JSON line
 # a configuration), parzen.json, train.txt, and with EPOCHS table1.txt.
@@ -21,21 +22,23 @@ step() { echo "== $(date +%T) $*" | tee -a "$out/gpu.txt"; }
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   python3 -c "import cupy, numpy, torch; print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'torch', torch.__version__)"
 } >> "$out/gpu.txt" 2>&1
-if [ -z "${SKIP_TESTS:-}" ]; then
-    step "pytest"
+tests=${TESTS:-all}
+if [ "$tests" != none ]; then
+    step "pytest ($tests)"
     workers=$(python3 -c "import xdist" 2>/dev/null && echo "-n 12")
-    timeout 240 python3 -m pytest -q -rs -p no:cacheprovider $workers tests > "$out/pytest.txt" 2>&1
+    selection=$([ "$tests" = all ] || echo "-k $tests")
+    timeout 240 python3 -m pytest -q -rs -p no:cacheprovider $workers $selection tests > "$out/pytest.txt" 2>&1
     tail -n 1 "$out/pytest.txt"
 fi
-configurations=("--batch-size 100" "--batch-size 100 --cuda-graph" "--batch-size 10000" "--batch-size 10000 --tf32")
+configurations=("--batch-size 100 --cuda-graph" "--batch-size 10000" "--batch-size 100" "--batch-size 10000 --tf32")
 for flags in "${configurations[@]}"; do
     step "compare $flags"
-    python3 benchmarks/compare.py --device cupy $flags --rounds 3 --json >> "$out/compare.jsonl" 2>&1
+    python3 benchmarks/compare.py --device cupy $flags --rounds "${ROUNDS:-3}" --json >> "$out/compare.jsonl" 2>&1
     tail -n 1 "$out/compare.jsonl" | cut -c1-400
 done
-for flags in "${configurations[@]}"; do
+for flags in "${configurations[@]:0:2}"; do
     step "kernels $flags"
-    python3 benchmarks/kernels.py $flags --top 14 --json >> "$out/kernels.jsonl" 2>&1
+    python3 benchmarks/kernels.py $flags --top 14 --json >> "$out/kernels.jsonl" 2>> "$out/gpu.txt"
 done
 step "parzen"
 python3 benchmarks/parzen.py --device cupy --json > "$out/parzen.json" 2>&1

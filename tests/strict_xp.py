@@ -259,11 +259,11 @@ class ElementwiseKernel:
     ASSIGN = {"=": lambda old, new: new, "+=": operator.add, "-=": operator.sub,
               "*=": operator.mul, "/=": operator.truediv}
 
-    def __init__(self, in_params, out_params, operation, name):
+    def __init__(self, in_params, out_params, operation, name, preamble=""):
         self.inputs, self.outputs = ([p.split()[-1] for p in params.split(",")]
                                      for params in (in_params, out_params))
         self.name, self.twin = name, None
-        if "raw " in in_params:
+        if "raw " in in_params + out_params:
             from tinygan import backend
             self.twin = next(op.numpy_twin for op in backend.ELEMENTWISE if op.name == name)
         else:

@@ -47,13 +47,14 @@ def test_maxouts_kernels_match_their_twins_ties_included(dtype, accelerator, rng
     ties, which go to the lowest piece) and on a (N, pieces·units) shape with units ≠ pieces."""
     n, pieces, units = 9, 5, 7
     z = (rng.integers(-3, 3, (n, pieces * units)) / 2).astype(dtype)
+    b = (rng.integers(-1, 1, pieces * units) / 2).astype(dtype)
     d_out = rng.standard_normal((n, units)).astype(dtype)
     host = [np.empty((n, units), dtype), np.empty((n, units), np.int32), np.empty((n, pieces * units), dtype)]
     device = [backend.to_device(a, accelerator) for a in host]
     for arrays, put in ((host, np.asarray), (device, lambda a: backend.to_device(a, accelerator))):
-        Maxout._max_and_winner(put(z), pieces, units, arrays[0], arrays[1])
+        Maxout._max_and_winner(put(z), put(b), pieces, units, arrays[0], arrays[1])
         Maxout._to_winners(put(d_out), arrays[1], pieces, units, arrays[2])
-    np.testing.assert_array_equal(host[1], np.argmax(z.reshape(n, pieces, units), axis=1))
+    np.testing.assert_array_equal(host[1], np.argmax((z + b).reshape(n, pieces, units), axis=1))
     for on_device, on_host in zip(device, host):
         np.testing.assert_array_equal(backend.to_host(on_device), on_host)
 

@@ -230,3 +230,16 @@ def test_sigmoid_bias_from_means_inverts_the_sigmoid_and_clips():
     x = np.array([[0.0, 0.5, 1.0, 0.2], [0.0, 0.5, 1.0, 0.4]], dtype=np.float32)
     b = sigmoid_bias_from_means(x.mean(axis=0), eps=1e-3)
     np.testing.assert_allclose(1 / (1 + np.exp(-b)), [1e-3, 0.5, 1 - 1e-3, 0.3], rtol=1e-6)
+
+
+def test_a_counter_rngs_dropout_keeps_the_same_units_on_every_device_and_spares_the_label_columns(device):
+    x = np.random.default_rng(0).standard_normal((400, 50)).astype(np.float32)
+    masks = []
+    for xp in (np, backend.get_xp(device)):
+        layer = Dropout(0.8, rng=backend.CounterRNG(4, xp), columns=45)
+        y = layer.forward(xp.asarray(x))
+        masks.append(backend.to_host(layer.backward(xp.ones_like(y))))
+        np.testing.assert_array_equal(backend.to_host(y), x * masks[-1])
+    np.testing.assert_array_equal(masks[0], masks[1])
+    assert set(np.unique(masks[0][:, :45])) == {0, np.float32(1 / 0.8)} and np.all(masks[0][:, 45:] == 1)
+    assert abs(np.count_nonzero(masks[0][:, :45]) / masks[0][:, :45].size - 0.8) < 0.01

@@ -94,10 +94,10 @@ class Elementwise:
     and arrays broadcast as in NumPy, and the type placeholder T is the arrays' dtype.
     """
 
-    def __init__(self, numpy_twin, in_params, out_params, operation):
+    def __init__(self, numpy_twin, in_params, out_params, operation, preamble=""):
         functools.update_wrapper(self, numpy_twin)
-        self.numpy_twin, self.in_params, self.out_params, self.operation = (
-            numpy_twin, in_params, out_params, operation)
+        self.numpy_twin, self.in_params, self.out_params, self.operation, self.preamble = (
+            numpy_twin, in_params, out_params, operation, preamble)
         self.name = "tinygan_" + "_".join(part.strip("_") for part in self.__qualname__.split("."))
         self._kernels = {}     # {array module: its compiled kernel}
 
@@ -106,30 +106,31 @@ class Elementwise:
         if xp is np:
             return self.numpy_twin(*args)
         if xp not in self._kernels:
-            self._kernels[xp] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation, self.name)
+            self._kernels[xp] = xp.ElementwiseKernel(self.in_params, self.out_params, self.operation, self.name,
+                                                     preamble=self.preamble)
         return self._kernels[xp](*args)
 
     @property
     def reads_raw(self):
         """True for a kernel that indexes some input itself (``raw T z`` and the index ``i``): its
         outputs must be passed, and its body is C with loops and branches, not one formula."""
-        return "raw " in self.in_params
+        return "raw " in self.in_params + self.out_params
 
 
 ELEMENTWISE = []   # every Elementwise defined, for the tests that compare each with its twin
 
 
-def elementwise(in_params, out_params, operation):
+def elementwise(in_params, out_params, operation, preamble=""):
     """Decorator: the NumPy function below, fused into one kernel on CuPy.
 
     in_params, out_params: CuPy's parameter lists, e.g. ``"T d_out, T y"`` and ``"T d_x"``;
     operation: the kernel's body in CUDA C++, one element at a time, e.g.
     ``"d_x = d_out * y * (1 - y)"`` (functions: exp, log1p, tanh, sqrt, fabs, max, min). An input
     declared ``raw`` is indexed by the body itself, with ``i`` the output element's flat index
-    (Maxout's max over pieces).
+    (Maxout's max over pieces). preamble: CUDA functions the body calls.
     """
     def wrap(numpy_twin):
-        op = Elementwise(numpy_twin, in_params, out_params, operation)
+        op = Elementwise(numpy_twin, in_params, out_params, operation, preamble)
         ELEMENTWISE.append(op)
         return op
     return wrap
@@ -329,37 +330,132 @@ def to_host(array):
 
 
 def default_rng(seed, device="numpy"):
-    """A seeded random generator that draws arrays on ``device``.
+    """A seeded random generator that draws arrays on ``device``: NumPy's own generator (PCG64)
+    on the CPU, a ``CounterRNG`` on the GPU. Both offer ``random(size, dtype=...)`` and
+    ``standard_normal(size, dtype=...)``, which tinygan uses to draw noise and labels directly in
+    float32. seed: an int or a sequence of ints."""
+    if device == "numpy":
+        return np.random.default_rng(seed)
+    return CounterRNG(seed, get_xp(device))
 
-    Both backends' generators offer ``random(size, dtype=...)``, which tinygan uses to draw
-    noise and dropout masks directly in float32.
+
+# ----------------------------------------------------------------------------- counter-based random numbers
+# Element i of draw d is U = mix(key + (d·2³² + i)·γ) / 2⁶⁴: SplitMix64's finaliser applied to a Weyl
+# sequence (Steele, Lea & Flood, 2014), a hash of (key, draw, index) rather than a state that steps.
+
+GOLDEN_GAMMA = 0x9E3779B97F4A7C15
+COUNTER_PREAMBLE = """
+__device__ unsigned long long tinygan_mix(unsigned long long z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+template <typename T> __device__ T tinygan_uniform(unsigned long long key, unsigned long long draw, long long i) {
+    unsigned long long z = tinygan_mix(key + ((draw << 32) + (unsigned long long) i) * 0x9E3779B97F4A7C15ull);
+    return sizeof(T) == 4 ? T(z >> 40) * T(5.9604644775390625e-08) : T(z >> 11) * T(1.1102230246251565e-16);
+}
+"""
+
+
+def counter_uniform(key, draw, n, dtype):
+    """The NumPy twin of ``tinygan_uniform``: elements 0 … n−1 of draw ``draw`` in [0, 1), with
+    24 random bits for float32 and 53 for float64 (so both devices give the same numbers)."""
+    z = np.uint64(key) + ((np.uint64(draw) << np.uint64(32)) + np.arange(n, dtype=np.uint64)) * np.uint64(GOLDEN_GAMMA)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    if np.dtype(dtype) == np.float32:
+        return (z >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+class CounterRNG:
+    """Random numbers computed inside the kernels that use them: a counter-based generator.
+
+    Each draw has a number; element i of draw d is a hash of (key, d, i) (``counter_uniform``),
+    so drawing is no separate state update, costs one cheap kernel (or none: dropout computes its
+    mask in its own kernel), and gives the same numbers on NumPy and CuPy. The draw number is
+    ``base + offset``: base a device array the kernels read, offset a Python number that each draw
+    passes and advances. A CUDA graph records its draws' offsets as constants; before each replay
+    ``replayed`` moves base so that the replay's draws continue the sequence.
+    seed: an int or a sequence of ints; xp: the array module the numbers are drawn on.
     """
-    return get_xp(device).random.default_rng(seed)
+
+    def __init__(self, seed, xp, position=0):
+        self.xp, self.seed = xp, seed
+        self.key = np.uint64(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+        self.base, self.base_value, self.offset = xp.zeros(1, dtype=np.uint64), 0, position
+
+    @property
+    def position(self):
+        """Draws made so far: the next draw's number."""
+        return self.base_value + self.offset
+
+    def next_draw(self):
+        """(base, offset) of a new draw, for a kernel that computes it."""
+        self.offset += 1
+        return self.base, self.offset - 1
+
+    def replayed(self, first, count):
+        """The next ``count`` draws are a graph replay's, recorded as offsets first … first+count−1."""
+        self.base_value = self.position - first
+        self.base.fill(self.base_value)
+        self.offset = first + count
+
+    def random(self, size, dtype=np.float64):
+        """U(0, 1) of shape ``size`` in ``dtype``."""
+        u = self.xp.empty(size, dtype=dtype)
+        _counter_uniform(*self.next_draw(), self.key, u)
+        return u
+
+    def standard_normal(self, size, dtype=np.float64):
+        """N(0, 1) of shape ``size`` by Box–Muller on elements 2j and 2j+1 of one draw."""
+        z = self.xp.empty(size, dtype=dtype)
+        _counter_normal(*self.next_draw(), self.key, z)
+        return z
+
+    def state(self):
+        return {"counter_rng": {"seed": self.seed, "position": self.position}}
+
+
+@elementwise("raw uint64 base, uint64 offset, uint64 key", "T u", "u = tinygan_uniform<T>(key, base[0] + offset, i)",
+             preamble=COUNTER_PREAMBLE)
+def _counter_uniform(base, offset, key, u):
+    u[...] = counter_uniform(key, int(base[0]) + offset, u.size, u.dtype).reshape(u.shape)
+
+
+@elementwise("raw uint64 base, uint64 offset, uint64 key", "T z",
+             "T u1 = tinygan_uniform<T>(key, base[0] + offset, 2 * i);"
+             "T u2 = tinygan_uniform<T>(key, base[0] + offset, 2 * i + 1);"
+             "z = sqrt(T(-2) * log(T(1) - u1)) * cos(T(6.283185307179586) * u2)", preamble=COUNTER_PREAMBLE)
+def _counter_normal(base, offset, key, z):
+    u = counter_uniform(key, int(base[0]) + offset, 2 * z.size, z.dtype)    # z = √(−2 ln(1 − u₁)) · cos(2π u₂)
+    T = z.dtype.type
+    z[...] = (np.sqrt(T(-2) * np.log(T(1) - u[0::2])) * np.cos(T(6.283185307179586) * u[1::2])).reshape(z.shape)
 
 
 def rng_state(rng):
-    """The generator's state as a JSON string, for checkpoints (NumPy generators only).
-
-    Returns None for a CuPy generator, whose state lives on the GPU; a resumed CuPy run
-    reseeds instead (see ``restore_rng``).
-    """
-    if not isinstance(rng, np.random.Generator):
-        return None
-    return json.dumps(rng.bit_generator.state)
+    """The generator's state as a JSON string, for checkpoints: NumPy's bit generator state, or a
+    CounterRNG's seed and position, which is all of its state (so a GPU run resumes exactly)."""
+    return json.dumps(rng.state() if isinstance(rng, CounterRNG) else rng.bit_generator.state)
 
 
 def restore_rng(state, device, fallback_seed):
     """A generator in ``state`` (from ``rng_state``) on ``device``.
 
-    NumPy generators resume exactly. Where no NumPy state exists (a run saved on, or
-    resumed on, the GPU) the generator is reseeded from ``fallback_seed``: the run
-    continues reproducibly, but not bit-identically to an uninterrupted one.
+    A generator resumes exactly on the device kind it was saved from. Otherwise (a run saved on
+    the CPU and resumed on the GPU, or the other way, or no state) it is reseeded from
+    ``fallback_seed``: the run continues reproducibly, but not bit-identically to an
+    uninterrupted one.
     """
-    if state is None or device != "numpy":
-        return default_rng(fallback_seed, device)
-    rng = np.random.default_rng()
-    rng.bit_generator.state = json.loads(state)
-    return rng
+    saved = json.loads(state) if state else {}
+    if device == "numpy" and "bit_generator" in saved:
+        rng = np.random.default_rng()
+        rng.bit_generator.state = saved
+        return rng
+    if device != "numpy" and "counter_rng" in saved:
+        return CounterRNG(saved["counter_rng"]["seed"], get_xp(device), saved["counter_rng"]["position"])
+    return default_rng(fallback_seed, device)
 
 
 class Graph:

@@ -10,8 +10,8 @@ recorded:
   * the real minibatches: copied, before each replay, into the arrays the capture read;
   * the optimisers' numbers (lr, momentum): 0-d device arrays that ``Optimizer.step`` reads
     (``hold_scalars_on_device``), filled before each replay;
-  * the noise and the dropout masks: drawn inside the graph by the device's generator, whose
-    state lives on the device and advances with every replay.
+  * the noise and the dropout masks: computed inside the graph by the GAN's ``CounterRNG`` from
+    the draws' numbers, whose base is a device array moved on before each replay (``replayed``).
 
 Everything else an iteration does is the same every time, which is why it can be recorded.
 """
@@ -43,8 +43,11 @@ class CapturedIteration:
                 raise ValueError(f"a captured iteration takes {n} steps of D's {type(optimizer).__name__}, "
                                  "whose numbers change every step: use k = 1, or no CUDA graph")
             optimizer.hold_scalars_on_device(xp, gan.dtype)
+        if not isinstance(gan.rng, backend.CounterRNG):
+            raise ValueError("a captured iteration draws its numbers with a backend.CounterRNG "
+                             "(backend.default_rng on the device)")
         self.gan, self.steps, self.warmup, self.calls = gan, steps, warmup, 0
-        self.graph, self.inputs, self.outputs = backend.Graph(xp), None, None
+        self.graph, self.inputs, self.outputs, self.draws = backend.Graph(xp), None, None, None
 
     def __call__(self, batches):
         """batches: the iterator train_iteration would take; k minibatches are drawn from it."""
@@ -55,16 +58,18 @@ class CapturedIteration:
         if self.calls <= self.warmup:
             return self.graph.run(lambda: self.gan.train_iteration(iter(real)))
         if self.outputs is None:
-            self.inputs = [_copy(batch) for batch in real]
+            self.inputs, first = [_copy(batch) for batch in real], self.gan.rng.offset
             try:
                 self.outputs = self.graph.capture(lambda: self.gan.train_iteration(iter(self.inputs)))
             except Exception as error:
                 raise CaptureError(f"CUDA graph capture failed: {type(error).__name__}: {error}") from error
+            self.draws = (first, self.gan.rng.offset - first)     # the offsets the graph recorded
             return self.outputs.copy()
         for buffer, batch in zip(self.inputs, real):
             _copy(batch, into=buffer)
         for optimizer, n in self.steps.items():
             optimizer.steps += n                 # what step() counts when Python runs it
+        self.gan.rng.replayed(*self.draws)
         self.graph.replay()
         return self.outputs.copy()
 

@@ -12,6 +12,8 @@ training, float64 for gradient checks. Parameters are created on the host (NumPy
 seeded generator, so a network starts from the same weights on every device; ``Sequential.to``
 moves them.
 """
+import functools
+
 import numpy as np
 
 from . import backend
@@ -173,10 +175,10 @@ class Maxout(Linear):
         return z.reshape(len(z), self.pieces, self.units)
 
     def _forward(self, x, train):
-        z, _ = super()._forward(x, train)
+        z = backend.matmul(x, self.params["W"])                # z = x·W; b is added in the kernel
         xp = backend.array_module(z)
         y, winner = xp.empty((len(z), self.units), z.dtype), xp.empty((len(z), self.units), np.int32)
-        self._max_and_winner(z, self.pieces, self.units, y, winner)    # y = maxₚ zₚ, and that p
+        self._max_and_winner(z, self.params["b"], self.pieces, self.units, y, winner)  # y = maxₚ (zₚ + bₚ), that p
         return y, (x, winner)
 
     def _grad_params(self, d_out, cache):
@@ -196,21 +198,21 @@ class Maxout(Linear):
 
     @staticmethod
     @backend.elementwise(
-        "raw T z, int32 pieces, int32 units", "T y, int32 winner",
-        "ptrdiff_t first = (i / units) * pieces * units + i % units;"
-        "T best = z[first]; int w = 0;"
-        "for (int p = 1; p < pieces; ++p) { T v = z[first + p * units]; if (v > best) { best = v; w = p; } }"
+        "raw T z, raw T b, int32 pieces, int32 units", "T y, int32 winner",
+        "ptrdiff_t u = i % units, first = (i / units) * pieces * units + u;"
+        "T best = z[first] + b[u]; int w = 0;"
+        "for (int p = 1; p < pieces; ++p) { T v = z[first + p * units] + b[p * units + u]; if (v > best) { best = v; w = p; } }"
         "y = best; winner = w;")
-    def _max_and_winner(z, pieces, units, y, winner):
-        z = z.reshape(len(y), pieces, units)
+    def _max_and_winner(z, b, pieces, units, y, winner):
+        z = (z + b).reshape(len(y), pieces, units)
         winner[...] = z.argmax(axis=1)                       # the first of tied pieces, as the kernel's >
         y[...] = np.take_along_axis(z, winner[:, None, :], axis=1)[:, 0]
 
     @staticmethod
     @backend.elementwise(
-        "raw T d_out, raw int32 winner, int32 pieces, int32 units", "T d_z",
-        "ptrdiff_t j = (i / (pieces * units)) * units + i % units;"
-        "d_z = winner[j] == (i / units) % pieces ? d_out[j] : T(0)")
+        "T d_out, int32 winner, int32 pieces, int32 units", "raw T d_z",
+        "ptrdiff_t first = (i / units) * pieces * units + i % units;"
+        "for (int p = 0; p < pieces; ++p) d_z[first + p * units] = p == winner ? d_out : T(0);")
     def _to_winners(d_out, winner, pieces, units, d_z):
         won = np.arange(pieces)[:, None] == winner[:, None, :]                  # (N, pieces, units)
         d_z.reshape(len(d_out), pieces, units)[...] = np.where(won, d_out[:, None, :], 0)
@@ -304,27 +306,41 @@ class Dropout(Layer):
         if self.rng is None:
             raise RuntimeError(f"{self}: training mode needs a random generator: pass rng= "
                                "or call Sequential.set_rng")
-        m, d = x.shape
-        dropped = d if self.columns is None else self.columns
-        u = self.rng.random((m, dropped), dtype=x.dtype)
-        if dropped < d:                                      # the label columns pass whole:
-            xp = backend.array_module(x)
-            u = xp.concatenate([u, xp.zeros((m, d - dropped), dtype=x.dtype)], axis=1)
-        y, mask = self._drop(x, u, self.keep_prob, x.dtype.type(1.0 / self.keep_prob))
-        if dropped < d:                                      # ... mask 1, y = x there
-            mask[:, dropped:] = 1
-            y[:, dropped:] = x[:, dropped:]
-        return y, mask
-
-    @staticmethod
-    @backend.elementwise("T x, T u, T keep_prob, T scale", "T y, T mask",
-                         "mask = (u < keep_prob) * scale; y = x * mask")
-    def _drop(x, u, keep_prob, scale):
-        mask = (u < keep_prob) * scale    # kept with probability keep_prob, the 1/keep scale folded in
-        return x * mask, mask
+        return drop(self.rng, x, self.keep_prob, x.shape[1] if self.columns is None else self.columns)
 
     def _grad_input(self, d_out, mask):
         return d_out if mask is None else d_out * mask   # dL/dx = dL/dy · mask
 
     def __repr__(self):
         return f"Dropout(keep_prob={self.keep_prob}" + (f", columns={self.columns})" if self.columns else ")")
+
+
+@functools.singledispatch
+def drop(rng, x, keep_prob, columns):
+    """Inverted dropout's (y, mask) for x (m, d): mask = [u < keep_prob] / keep_prob in the first
+    ``columns`` columns and 1 in the rest, y = x · mask. This is the generator's choice: NumPy's
+    draws u first, then the mask; a ``backend.CounterRNG`` computes u inside the mask's kernel."""
+    xp, scale = backend.array_module(x), x.dtype.type(1.0 / keep_prob)
+    u = rng.random((len(x), columns), dtype=x.dtype)
+    mask = xp.ones_like(x)
+    mask[:, :columns] = (u < keep_prob) * scale       # kept with probability keep_prob, 1/keep folded in
+    return x * mask, mask
+
+
+@drop.register
+def _(rng: backend.CounterRNG, x, keep_prob, columns):
+    y, mask = rng.xp.empty_like(x), rng.xp.empty_like(x)
+    T = x.dtype.type
+    _counter_drop(x, *rng.next_draw(), rng.key, T(keep_prob), T(1.0 / keep_prob), columns, x.shape[1], y, mask)
+    return y, mask
+
+
+@backend.elementwise(
+    "T x, raw uint64 base, uint64 offset, uint64 key, T keep_prob, T scale, int32 columns, int32 width",
+    "T y, T mask",
+    "mask = i % width < columns ? (tinygan_uniform<T>(key, base[0] + offset, i) < keep_prob) * scale : T(1);"
+    "y = x * mask", preamble=backend.COUNTER_PREAMBLE)
+def _counter_drop(x, base, offset, key, keep_prob, scale, columns, width, y, mask):
+    u = backend.counter_uniform(key, int(base[0]) + offset, x.size, x.dtype).reshape(x.shape)
+    mask[...] = np.where(np.arange(width) < columns, (u < keep_prob) * scale, x.dtype.type(1))
+    y[...] = x * mask
