@@ -168,9 +168,12 @@ def use_tf32(on=True):
 
 
 def sum_rows(x):
-    """Σₙ x[n, :] of an (N, d) matrix as one product, ones(1, N) · x -> (d,): a bias gradient in one
-    GEMM rather than a reduction kernel (the ones are kept per size, dtype and device)."""
+    """Σₙ x[n, :] of an (N, d) matrix -> (d,). NumPy sums the columns itself (pairwise); on the
+    GPU it is one product, ones(1, N) · x, which cuBLAS runs at the memory's speed where CuPy's
+    reduction kernel did not (the ones are kept per size, dtype and device)."""
     xp, n = array_module(x), len(x)
+    if xp is np:
+        return x.sum(axis=0)
     key = (xp, n, x.dtype)
     if key not in _ONES:
         _ONES[key] = xp.ones((1, n), dtype=x.dtype)
