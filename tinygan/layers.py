@@ -205,8 +205,10 @@ class Maxout(Linear):
         "y = best; winner = w;")
     def _max_and_winner(z, b, pieces, units, y, winner):
         z = (z + b).reshape(len(y), pieces, units)
-        winner[...] = z.argmax(axis=1)                       # the first of tied pieces, as the kernel's >
-        y[...] = np.take_along_axis(z, winner[:, None, :], axis=1)[:, 0]
+        np.max(z, axis=1, out=y)
+        winner.fill(pieces)
+        for p in range(pieces - 1, -1, -1):                  # the lowest piece that reaches the max,
+            winner -= (winner - p) * (z[:, p] == y)          # as the kernel's strict >
 
     @staticmethod
     @backend.elementwise(
@@ -214,8 +216,9 @@ class Maxout(Linear):
         "ptrdiff_t first = (i / units) * pieces * units + i % units;"
         "for (int p = 0; p < pieces; ++p) d_z[first + p * units] = p == winner ? d_out : T(0);")
     def _to_winners(d_out, winner, pieces, units, d_z):
-        won = np.arange(pieces)[:, None] == winner[:, None, :]                  # (N, pieces, units)
-        d_z.reshape(len(d_out), pieces, units)[...] = np.where(won, d_out[:, None, :], 0)
+        d_z = d_z.reshape(len(d_out), pieces, units)
+        for p in range(pieces):
+            np.multiply(d_out, winner == p, out=d_z[:, p])
 
     def __repr__(self):
         return f"Maxout({self.in_features} → {self.units}×{self.pieces})"
