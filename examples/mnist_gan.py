@@ -8,7 +8,7 @@
     python examples/mnist_gan.py --device cupy --cuda-graph   # on a GPU, each iteration one graph launch
 
 Writes, under --out (default runs/mnist; a folder that holds a run is refused unless --resume or
---overwrite):
+--overwrite, and one that another live run holds is refused, naming its pid: .tinygan.lock):
     metrics.csv                one row per epoch: losses, mean D(x), mean D(G(z)), lr, momentum,
                                and what tinygan's MNIST classifier sees in 2,000 fixed samples
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 import sample
-from tinygan import backend, checkpoint, classifier, cli, data, files, images, metrics
+from tinygan import backend, checkpoint, classifier, cli, data, files, images, metrics, runs
 from tinygan.gan import NOISE_FOR_G, UPDATES, draw_noise
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.logbook import Diverged, Logbook
@@ -135,7 +135,7 @@ def prepare(args):
     except (RuntimeError, ValueError) as error:
         cli.fail(str(error), cli.USAGE_ERROR if isinstance(error, ValueError) else cli.RUNTIME_ERROR)
     out = args.out or (os.path.dirname(os.path.abspath(args.resume)) if args.resume else os.path.join("runs", "mnist"))
-    check_out_folder(out, args)
+    check_out_folder(out)
     try:
         splits = data.load_mnist(args.data)
         resumed = load_gan(args.resume, args.device) if args.resume else None
@@ -179,12 +179,8 @@ def prepare(args):
                args.log_every, args.keep_every, args.checkpoint_every, iterate)
 
 
-def check_out_folder(out, args):
-    """Refuses to mix two runs in one folder, and a folder that cannot be written."""
-    holds = [name for name in ("checkpoint.npz", "metrics.csv") if os.path.exists(os.path.join(out, name))]
-    if holds and not (args.resume or args.overwrite):
-        cli.fail(f"--out {out} already holds a run ({holds[0]}): continue it with --resume "
-                 f"{os.path.join(out, 'checkpoint.npz')}, choose another --out, or pass --overwrite", cli.USAGE_ERROR)
+def check_out_folder(out):
+    """Refuses an --out that is a file or cannot be written."""
     existing = out
     while not os.path.isdir(existing):
         if os.path.exists(existing):
@@ -192,6 +188,20 @@ def check_out_folder(out, args):
         existing = os.path.dirname(os.path.abspath(existing))
     if not os.access(existing, os.W_OK | os.X_OK):
         cli.fail(f"--out {out}: {existing} is not writable", cli.USAGE_ERROR)
+
+
+def claim(out, args):
+    """Within the folder's lock (runs.owned): refuses to mix two runs in one folder, and clears the
+    folder's run for --overwrite."""
+    holds = [name for name in ("checkpoint.npz", "metrics.csv") if os.path.exists(os.path.join(out, name))]
+    if holds and not (args.resume or args.overwrite):
+        cli.fail(f"--out {out} already holds a run ({holds[0]}): continue it with --resume "
+                 f"{os.path.join(out, 'checkpoint.npz')}, choose another --out, or pass --overwrite", cli.USAGE_ERROR)
+    if holds and args.resume and not os.path.samefile(out, os.path.dirname(os.path.abspath(args.resume))):
+        cli.fail(f"--out {out} already holds another run ({holds[0]}): a resumed run continues in its own "
+                 "folder or an empty one", cli.USAGE_ERROR)
+    if args.overwrite and not args.resume:
+        clear_run(out)
 
 
 def check_resume(args, config, meta, provenance):
@@ -330,8 +340,15 @@ def checkpoint_path(out):
 def main(argv=None):
     args = parse_args(argv)
     run = prepare(args)
-    if args.overwrite and not args.resume:
-        clear_run(run.out)
+    try:
+        with runs.owned(run.out):               # the folder is this run's until it ends
+            claim(run.out, args)
+            return train_and_finish(run)
+    except runs.FolderInUse as error:
+        cli.fail(f"--out {error}")
+
+
+def train_and_finish(run):
     start, first_iteration = time.perf_counter(), run.iteration
     try:
         with cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):   # NaN: the log reports it

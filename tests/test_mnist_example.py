@@ -5,6 +5,9 @@ import errno
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,6 +17,7 @@ from examples_helper import load_example
 from tinygan import backend, checkpoint, files
 
 mnist_gan = load_example("mnist_gan")
+ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 def run(out, *flags):
@@ -77,6 +81,59 @@ def test_a_folder_that_holds_a_run_is_refused_unless_told(tmp_path, capsys):
     run(tmp_path, "--max-iters", "2", "--overwrite")
     assert [r["iteration"] for r in read_csv(tmp_path / "metrics.csv")] == ["2"]
     assert [path.exists() for path in records] == [False, False, True]
+
+
+def hold(folder):
+    """A live process holding the folder's lock, as a training run does (started, and holding)."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom tinygan import runs\n"
+                               "with runs.owned(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)",
+                               str(folder)], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": ROOT})
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_folder_another_process_holds_is_refused_naming_it_until_that_process_dies(tmp_path, capsys):
+    run(tmp_path, "--max-iters", "1")
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    holder = hold(tmp_path)
+    try:
+        for flags in ([], ["--overwrite"], ["--resume", tmp_path / "checkpoint.npz"]):
+            line = fails(capsys, 1, "--out", tmp_path, "--max-iters", "2", *flags)
+            assert line == (f"error: --out {tmp_path} is in use by another run (pid {holder.pid}: -c {tmp_path}); "
+                            "wait for it to end, stop it, or choose another --out")
+        assert (tmp_path / "checkpoint.npz").read_bytes() == before
+    finally:
+        holder.send_signal(signal.SIGKILL)          # however it dies, the kernel releases its lock
+        holder.wait()
+    _, meta = run(tmp_path, "--max-iters", "2", "--resume", str(tmp_path / "checkpoint.npz"))
+    assert meta["iteration"] == 2
+
+
+def test_two_trainings_started_together_in_one_folder_leave_one_run(tmp_path):
+    for attempt in range(3):
+        out = tmp_path / str(attempt)
+        racers = [subprocess.Popen([sys.executable, "examples/mnist_gan.py", "--out", str(out), "--max-iters", "3",
+                                    "--batch-size", "50", "--seed", str(seed)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": ROOT})
+                  for seed in (1, 2)]
+        done = [(racer.wait(), racer.stderr.read()) for racer in racers]
+        assert sorted(status for status, _ in done) in ([0, 1], [0, 2]), done
+        winner = [status for status, _ in done].index(0) + 1
+        loser_says = done[2 - winner][1]
+        assert "in use by another run" in loser_says or "already holds a run" in loser_says
+        assert checkpoint.load(out / "checkpoint.npz")[1]["config"]["seed"] == winner
+        assert [row["iteration"] for row in read_csv(out / "metrics.csv")] == ["3"]
+
+
+def test_resuming_into_a_folder_that_holds_another_run_is_refused(tmp_path, capsys):
+    run(tmp_path / "a", "--max-iters", "1")
+    run(tmp_path / "b", "--max-iters", "1", "--seed", "5")
+    before = (tmp_path / "b" / "checkpoint.npz").read_bytes()
+    line = fails(capsys, 2, "--out", tmp_path / "b", "--max-iters", "2", "--resume", tmp_path / "a" / "checkpoint.npz")
+    assert line == (f"error: --out {tmp_path / 'b'} already holds another run (checkpoint.npz): a resumed run "
+                    "continues in its own folder or an empty one")
+    assert (tmp_path / "b" / "checkpoint.npz").read_bytes() == before
 
 
 @pytest.mark.parametrize("flags, named", [
