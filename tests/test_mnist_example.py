@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import strict_xp
 from examples_helper import load_example
 from tinygan import backend, checkpoint, files
 
@@ -330,6 +331,23 @@ def test_the_example_trains_on_the_device_path_and_its_checkpoint_resumes_on_the
     assert len(read_csv(tmp_path / "metrics.csv")) == 1 and os.path.exists(tmp_path / "samples" / "epoch_001.png")
     arrays, meta = run(tmp_path, "--resume", str(tmp_path / "checkpoint.npz"), "--device", "numpy", "--max-iters", "6")
     assert meta["iteration"] == 6
+
+
+@pytest.mark.parametrize("graphed", [[], ["--cuda-graph"]], ids=["eager", "cuda-graph"])
+def test_a_device_run_resumes_on_the_device_bit_for_bit(graphed, accelerator, tmp_path):
+    """The device's CounterRNG is all state (seed and position): a run split in two on the device
+    ends where an uninterrupted one does (exactly on the stand-in; to float32 on a GPU)."""
+    flags = ["--device", "cupy", "--log-every", "3", *graphed]
+    straight, _ = run(tmp_path / "straight", "--max-iters", "7", *flags)
+    run(tmp_path / "split", "--max-iters", "4", *flags)
+    resumed, meta = run(tmp_path / "split", "--max-iters", "7", "--resume", str(tmp_path / "split" / "checkpoint.npz"), *flags)
+    assert meta["iteration"] == 7
+    exact = backend.get_xp("cupy") is strict_xp.strict_xp
+    for name in straight:
+        if exact:
+            np.testing.assert_array_equal(resumed[name], straight[name], err_msg=name)
+        else:
+            np.testing.assert_allclose(resumed[name], straight[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_the_example_reads_the_device_once_per_logging_window(strict, tmp_path):
