@@ -13,7 +13,7 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
                                and what tinygan's MNIST classifier sees in 2,000 fixed samples
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
     samples.gif                those grids as an animation, 100 of them at most, evenly spaced
-                               (written when the run ends)
+                               (written when the run ends or is stopped)
     checkpoint.npz             everything needed to resume exactly (at the end of an epoch once
                                --checkpoint-every seconds have passed, at the end of the run, and
                                on Ctrl-C or SIGTERM, after which the run exits with 130 or 143)
@@ -23,6 +23,7 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
 import glob
 import os
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -311,7 +312,8 @@ def warn_if_collapsed(run, row):
 
 
 def finish(run):
-    """After the last epoch: the nearest-neighbour figure and the animation of the grids."""
+    """After training (its last epoch, or a stop): the nearest-neighbour figure and the animation
+    of the grids."""
     z, labels = run.fixed
     n = sample.N_NEAREST
     samples = backend.to_host(run.gan.generate(z[:n], None if labels is None else labels[:n], train=False))
@@ -338,22 +340,27 @@ def checkpoint_path(out):
 
 
 def main(argv=None):
+    cli.sturdy_output()
     args = parse_args(argv)
-    run = prepare(args)
     try:
-        with runs.owned(run.out):               # the folder is this run's until it ends
+        run = prepare(args)
+    except KeyboardInterrupt:
+        cli.fail("interrupted before training began; nothing was written", 128 + signal.SIGINT)
+    try:
+        with runs.owned(run.out), cli.StopSignals() as stop:     # the folder is this run's until it ends
             claim(run.out, args)
-            return train_and_finish(run)
+            return train_and_finish(run, stop)
     except runs.FolderInUse as error:
         cli.fail(f"--out {error}")
 
 
-def train_and_finish(run):
+def train_and_finish(run, stop):
+    """Algorithm 1, then the closing figures (also when a signal stopped it), and the last line."""
     start, first_iteration = time.perf_counter(), run.iteration
     try:
-        with cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):   # NaN: the log reports it
+        with np.errstate(over="ignore", invalid="ignore"):       # NaN: the log reports it
             run.iteration, run.epoch = train(run, stop)
-        if not stop.requested:
+        if run.iteration > first_iteration:
             finish(run)
     except OSError as error:            # a full disk, a folder removed under the run: files stay whole
         kept = checkpoint_path(run.out)
@@ -363,7 +370,8 @@ def train_and_finish(run):
         cli.fail(f"--cuda-graph: {error}; train without --cuda-graph")
     if stop.requested:
         print(f"stopped: saved {checkpoint_path(run.out)} at iteration {run.iteration}; "
-              f"continue with --resume {checkpoint_path(run.out)}")
+              f"continue with --resume {checkpoint_path(run.out)}" if run.iteration > first_iteration
+              else "stopped before the first iteration: nothing was trained")
         sys.exit(stop.exit_status)
     print(f"done: {run.iteration - first_iteration} iterations in {time.perf_counter() - start:.1f} s; wrote {run.out}/")
     return run

@@ -107,6 +107,7 @@ def test_a_stop_signal_saves_and_exits_with_128_plus_its_number(stop, status, tm
     assert "stopped: saved" in output and "Traceback" not in errors
     _, meta = checkpoint.load(str(tmp_path / "checkpoint.npz"))
     assert 3 <= meta["iteration"] < 500
+    assert (tmp_path / "samples_nearest.png").exists()          # the closing figure, for a stopped run too
 
 
 def test_far_from_the_data_the_minimax_gradient_vanishes_and_the_critics_does_not(tmp_path, capsys):

@@ -127,6 +127,41 @@ def test_two_trainings_started_together_in_one_folder_leave_one_run(tmp_path):
         assert [row["iteration"] for row in read_csv(out / "metrics.csv")] == ["3"]
 
 
+def test_ctrl_c_before_training_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    def interrupted(folder):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(mnist_gan.data, "load_mnist", interrupted)
+    line = fails(capsys, 130, "--out", tmp_path / "run", "--max-iters", "2")
+    assert line == "error: interrupted before training began; nothing was written"
+    assert not os.path.exists(tmp_path / "run")
+
+
+def test_ctrl_c_while_the_closing_figures_are_drawn_lets_them_finish(tmp_path, capsys, monkeypatch):
+    save_gif = mnist_gan.images.save_gif
+    monkeypatch.setattr(mnist_gan.images, "save_gif", lambda *args: os.kill(os.getpid(), signal.SIGINT) or save_gif(*args))
+    with pytest.raises(SystemExit) as stop:
+        run(tmp_path, "--max-iters", "2")
+    assert stop.value.code == 130 and "stopped: saved" in capsys.readouterr().out
+    assert (tmp_path / "samples.gif").exists() and (tmp_path / "samples_nearest.png").exists()
+
+
+@pytest.mark.parametrize("reader", ["closes after one line", "cannot encode the progress"])
+def test_the_terminal_never_ends_a_run(reader, tmp_path):
+    """Piped to `head -1`, or printing to an ASCII-only stdout, a run trains to its end."""
+    env = {**os.environ, "PYTHONPATH": ROOT, **({"PYTHONIOENCODING": "ascii"} if "encode" in reader else {})}
+    process = subprocess.Popen([sys.executable, "examples/mnist_gan.py", "--out", str(tmp_path), "--max-iters", "6",
+                                "--batch-size", "50", "--log-every", "1"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()
+    if "closes" in reader:
+        process.stdout.close()
+    else:
+        assert b"iterations 1\\u20266" in first + process.stdout.read()   # "1…6", escaped
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and errors == "", errors
+    assert checkpoint.load(tmp_path / "checkpoint.npz")[1]["iteration"] == 6
+
+
 def test_resuming_into_a_folder_that_holds_another_run_is_refused(tmp_path, capsys):
     run(tmp_path / "a", "--max-iters", "1")
     run(tmp_path / "b", "--max-iters", "1", "--seed", "5")

@@ -3,9 +3,13 @@
 A bad flag ends with ``error: …`` on one line and exit status 2; a problem found while running
 (a missing file, a corrupt checkpoint) with ``error: …`` and status 1. SIGINT (Ctrl-C) and
 SIGTERM (what ``timeout`` and job schedulers send) set a flag that the training loop reads
-between iterations, so a run saves before it stops and then exits with 130 or 143.
+between iterations, so a run saves before it stops and then exits with 130 or 143. The terminal
+never ends a run: what it cannot encode is escaped, and a closed pipe (``| head -1``) only ends
+the progress lines.
 """
 import argparse
+import contextlib
+import os
 import signal
 import sys
 
@@ -77,3 +81,42 @@ class StopSignals:
 
     def _handle(self, signum, frame):
         self.requested, self.exit_status = True, 128 + signum
+
+
+def sturdy_output():
+    """From now on stdout and stderr escape what their encoding cannot hold (a terminal that is not
+    UTF-8), and a broken or closed stdout swallows what is printed instead of raising."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "reconfigure", None) and stream.encoding.lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="backslashreplace")
+    if sys.stdout is not None and not isinstance(sys.stdout, _QuietWhenClosed):
+        sys.stdout = _QuietWhenClosed(sys.stdout)
+
+
+class _QuietWhenClosed:
+    """A stream that, once its reader has gone, writes to /dev/null (its file descriptor too, so
+    that Python's last flush at exit finds somewhere to write)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except (BrokenPipeError, ValueError):          # ValueError: the stream was closed
+            self._silence()
+            return len(text)
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._silence()
+
+    def _silence(self):
+        with contextlib.suppress(Exception):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+        self.stream = open(os.devnull, "w")
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
