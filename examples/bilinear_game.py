@@ -39,7 +39,7 @@ def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--eta", type=float, default=0.1, help="step size (default 0.1)")
     parser.add_argument("--steps", type=cli.positive_int, default=100)
-    parser.add_argument("--out", default="runs/bilinear_game.png")
+    parser.add_argument("--out", type=cli.output_file, default="runs/bilinear_game.png")
     args = parser.parse_args(argv)
     simultaneous = play(1.0, 0.0, args.eta, args.steps, simultaneous=True)
     alternating = play(1.0, 0.0, args.eta, args.steps, simultaneous=False)

@@ -43,9 +43,11 @@ def main(argv=None):
     real = data.to_unit_float(data.load_mnist()["train"][0][:N])
     for path in args.checkpoints:
         try:
-            gan, _, meta = load_gan(path)
+            gan, config, meta = load_gan(path)
         except checkpoint.CheckpointError as error:
             cli.fail(str(error))
+        if config.n_classes:
+            cli.fail(f"{path}: a conditional GAN ({config.n_classes} classes); diagnose.py reads unconditional ones")
         found = diagnose(gan, real)
         print(f"{path} (epoch {meta['epoch']}): saturated {found['saturated']:.3f} | |pre| {found['|pre|']:.2f} | "
               f"spread {found['spread']:.4f} | D logit real {found['D logit real']:+.2f}, fake {found['D logit fake']:+.2f} | "

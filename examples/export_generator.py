@@ -63,7 +63,7 @@ def main(argv=None):
     parser.add_argument("checkpoints", nargs="+", metavar="checkpoint",
                         help="a checkpoint written by examples/mnist_gan.py, or a generator written by this "
                              "script; several checkpoints of one run: the mean of their generators")
-    parser.add_argument("-o", "--out", required=True, help="the .npz file to write")
+    parser.add_argument("-o", "--out", required=True, type=cli.output_file, help="the .npz file to write")
     parser.add_argument("--parzen", help="its parzen_eval.py result (default: CHECKPOINT with .parzen.json; "
                                          "none for several checkpoints: score the file written, then export it)")
     args = parser.parse_args(argv)

@@ -26,13 +26,16 @@ def main(argv=None):
     parser.add_argument("checkpoint")
     parser.add_argument("--rows", type=cli.positive_int, default=8, help="pairs of z (default 8)")
     parser.add_argument("--steps", type=cli.positive_int, default=10, help="images per row (default 10)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="output PNG (default: interpolation.png beside the checkpoint)")
+    parser.add_argument("--seed", type=cli.seed, default=0)
+    parser.add_argument("--out", type=cli.output_file, help="output PNG (default: interpolation.png beside the checkpoint)")
     args = parser.parse_args(argv)
     try:
         gan, config, _ = load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
+    if config.n_classes:
+        cli.fail(f"{args.checkpoint}: a conditional GAN ({config.n_classes} classes); interpolate.py walks the z "
+                 "of an unconditional one")
     ends = draw_noise(np.random.default_rng(args.seed), 2 * args.rows, config.noise_dim, config.noise_range,
                       config.noise_prior)
     ends = ends.reshape(args.rows, 2, config.noise_dim)

@@ -34,7 +34,8 @@ def per_digit_accuracy(gan, model, n_classes, device, seed=0):
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     defaults = [] if "--resume" in argv else ["--preset", "cgan", "--out", os.path.join("runs", "cgan")]
-    run = mnist_gan.main(defaults + argv)
+    run = mnist_gan.main(defaults + argv, needs=("mnist_cgan.py trains a conditional GAN (n_classes > 0, "
+                                                  "--preset cgan)", lambda config: config.n_classes > 0))
     if not run.quality:
         print("note: no per-digit table: tinygan's classifier reads MNIST digits only")
         return run

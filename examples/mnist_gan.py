@@ -36,8 +36,8 @@ from tinygan.gan import NOISE_FOR_G, UPDATES, draw_noise
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
-from tinygan.presets import PRESETS, Config, ConfigError, apply_paper_schedule, load_gan, paper_gan, \
-    pixel_means_of, save_gan
+from tinygan.presets import PRESETS, Config, ConfigError, TooLarge, apply_paper_schedule, load_gan, paper_gan, \
+    pixel_means_of, preset_name, save_gan
 
 STATS = ["disc_loss", "gen_loss", "mean_D_x", "mean_D_G_z"]   # GAN.train_iteration's order
 FLAGS = {"batch_size": "--batch-size", "k": "--k", "generator_loss": "--loss", "update": "--update",
@@ -60,7 +60,7 @@ def parse_args(argv=None):
                         help="alternating: Algorithm 1 (presets); simultaneous: the released code")
     parser.add_argument("--g-noise", choices=NOISE_FOR_G,
                         help="G's step draws a fresh z (Algorithm 1, presets) or reuses the D step's")
-    parser.add_argument("--seed", type=int, help="seeds the weights, noise, dropout and data order (default 0)")
+    parser.add_argument("--seed", type=cli.seed, help="seeds the weights, noise, dropout and data order (default 0)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change any field of tinygan.presets.Config, e.g. --set D_irange=0.05")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy", help="numpy (CPU) or cupy (GPU)")
@@ -126,8 +126,10 @@ class Run:
     warned: bool = False
 
 
-def prepare(args):
-    """A Run from the command line, or a one-line error (exit 2 for a flag, 1 for a file)."""
+def prepare(args, needs=None):
+    """A Run from the command line, or a one-line error (exit 2 for a flag, 1 for a file).
+    needs: (what, test) for a script that trains one kind of GAN: a configuration that fails
+    ``test`` is refused, saying ``what``."""
     if args.cuda_graph and args.device != "cupy":
         cli.fail("--cuda-graph: expected --device cupy (a CUDA graph records GPU kernels)", cli.USAGE_ERROR)
     try:
@@ -152,7 +154,13 @@ def prepare(args):
         check_resume(args, config, meta, provenance)
         iteration, epoch = meta["iteration"], meta["epoch"]
     else:
-        gan, iteration, epoch = paper_gan(config, pixel_means_of(train_images), args.device), 0, 0
+        try:
+            gan, iteration, epoch = paper_gan(config, pixel_means_of(train_images), args.device), 0, 0
+        except TooLarge as error:
+            cli.fail(str(error), cli.USAGE_ERROR)
+    if needs and not needs[1](config):
+        source = args.resume if resumed else f"--preset {args.preset or 'default'}"
+        cli.fail(f"{source}: {needs[0]}; this run's configuration is {preset_name(config)}", cli.USAGE_ERROR)
     per_epoch = (len(train_images) // config.batch_size) // config.k
     if per_epoch == 0:
         cli.fail(f"--k {config.k} with --batch-size {config.batch_size}: an epoch of "
@@ -181,14 +189,10 @@ def prepare(args):
 
 
 def check_out_folder(out):
-    """Refuses an --out that is a file or cannot be written."""
-    existing = out
-    while not os.path.isdir(existing):
-        if os.path.exists(existing):
-            cli.fail(f"--out {out}: {existing} is a file, not a folder", cli.USAGE_ERROR)
-        existing = os.path.dirname(os.path.abspath(existing))
-    if not os.access(existing, os.W_OK | os.X_OK):
-        cli.fail(f"--out {out}: {existing} is not writable", cli.USAGE_ERROR)
+    """Refuses an --out that is a file, has too long a name or cannot be written."""
+    problem = cli.unwritable(out, folder=True)
+    if problem:
+        cli.fail(f"--out {problem}", cli.USAGE_ERROR)
 
 
 def claim(out, args):
@@ -339,11 +343,12 @@ def checkpoint_path(out):
     return os.path.join(out, "checkpoint.npz")
 
 
-def main(argv=None):
+def main(argv=None, needs=None):
+    """Trains as the command line says; needs: see ``prepare``. Returns the finished Run."""
     cli.sturdy_output()
     args = parse_args(argv)
     try:
-        run = prepare(args)
+        run = prepare(args, needs)
     except KeyboardInterrupt:
         cli.fail("interrupted before training began; nothing was written", 128 + signal.SIGINT)
     try:

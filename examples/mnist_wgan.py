@@ -48,7 +48,8 @@ def main(argv=None):
         plt = plots.pyplot()                  # before training: the plot comes at the end
     except RuntimeError as error:
         cli.fail(str(error))
-    run = mnist_gan.main(defaults + argv)
+    run = mnist_gan.main(defaults + argv, needs=("mnist_wgan.py trains a Wasserstein GAN (objective "
+                                                  "'wasserstein', --preset wgan)", lambda config: config.objective == "wasserstein"))
     plot_estimate_and_quality(plt, run.out)
     return run
 

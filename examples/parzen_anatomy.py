@@ -39,7 +39,7 @@ def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint")
     parser.add_argument("--n-samples", type=cli.positive_int, default=10000, help="samples and real images (default 10,000)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seeds the noise of the samples")
     args = parser.parse_args(argv)
     try:
         splits = data.load_mnist()

@@ -26,10 +26,10 @@ N_SAMPLES, KMEANS_ITERATIONS = 10000, 20
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--data", default=data.SHIPPED_MNIST)
-    parser.add_argument("--seed", type=int, default=0, help="seeds the choice of images and the k-means start")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seeds the choice of images and the k-means start")
     parser.add_argument("--n-samples", type=cli.positive_int, default=N_SAMPLES, help="images or centroids (the paper: 10,000)")
     parser.add_argument("--iterations", type=cli.positive_int, default=KMEANS_ITERATIONS, help="k-means iterations")
-    parser.add_argument("--json", default=os.path.join("runs", "parzen_calibration.json"))
+    parser.add_argument("--json", type=cli.output_file, default=os.path.join("runs", "parzen_calibration.json"))
     args = parser.parse_args(argv)
     try:
         splits = data.load_mnist(args.data)

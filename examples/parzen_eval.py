@@ -37,11 +37,11 @@ def parse_args(argv=None):
                         help="a checkpoint or generator written by tinygan; several: choose one on validation images")
     parser.add_argument("--data", default=data.SHIPPED_MNIST, help="the MNIST folder (default: the shipped one)")
     parser.add_argument("--n-samples", type=cli.positive_int, default=10000, help="generator samples (the paper: 10,000)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the noise of the samples")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seeds the noise of the samples")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
     parser.add_argument("--validation-only", action="store_true",
                         help="score the checkpoints on validation images only, and no test figure")
-    parser.add_argument("--json", help="where to write the result (default: the scored checkpoint with .parzen.json "
+    parser.add_argument("--json", type=cli.output_file, help="where to write the result (default: the scored checkpoint with .parzen.json "
                         "for .npz, e.g. checkpoint.parzen.json; with --validation-only, nowhere)")
     return parser.parse_args(argv)
 
@@ -89,8 +89,8 @@ def generator_fingerprint(gan):
 
 
 def samples_of(gan, args):
-    """(n_samples, 784) float32 samples of G, on --device."""
-    return gan.G.forward(gan.sample_noise(args.n_samples), train=False)
+    """(n_samples, 784) float32 samples of G, on --device (a conditional G's over all its labels)."""
+    return gan.sample(args.n_samples)
 
 
 def describe(path, meta):

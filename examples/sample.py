@@ -34,14 +34,14 @@ def parse_args(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("checkpoint")
     parser.add_argument("-n", type=cli.positive_int, default=100, help="how many samples (default 100)")
-    parser.add_argument("-o", "--out", help="the .npy file to write")
-    parser.add_argument("--grid", help="write the samples as a PNG grid")
-    parser.add_argument("--nearest", help=f"write the first {N_NEAREST} samples beside their nearest training "
+    parser.add_argument("-o", "--out", type=cli.output_file, help="the .npy file to write")
+    parser.add_argument("--grid", type=cli.output_file, help="write the samples as a PNG grid")
+    parser.add_argument("--nearest", type=cli.output_file, help=f"write the first {N_NEAREST} samples beside their nearest training "
                         "images as a PNG (Figure 2)")
     parser.add_argument("--data", default=data.SHIPPED_MNIST,
                         help="the MNIST-format folder --nearest searches (default: the shipped MNIST)")
     parser.add_argument("--label", type=int, help="the class to draw, for a conditional GAN's checkpoint")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the noise (default 0)")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seeds the noise (default 0)")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
     args = parser.parse_args(argv)
     outputs = (("-o", args.out, ".npy"), ("--grid", args.grid, ".png"), ("--nearest", args.nearest, ".png"))

@@ -101,8 +101,8 @@ def draw(axes, edges, p_data, p_g, D_of_x, z, x_of_z, title):
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--iterations", type=cli.positive_int, default=6000, help="Algorithm 1 iterations (default 6000)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/figure1.png")
+    parser.add_argument("--seed", type=cli.seed, default=0)
+    parser.add_argument("--out", type=cli.output_file, default="runs/figure1.png")
     args = parser.parse_args(argv)
     try:
         plt = plots.pyplot()

@@ -8,12 +8,11 @@ images train[50000:60000]; the epoch with the best validation accuracy is kept, 
 one is scored on the test set, once. Writes pretrained/mnist_classifier.npz (or --out) with its
 accuracies and settings in the file's metadata.
 """
-import argparse
 import time
 
 import numpy as np
 
-from tinygan import backend, classifier, data
+from tinygan import backend, classifier, cli, data
 from tinygan.losses import softmax_cross_entropy
 from tinygan.optim import MomentumSGD
 
@@ -50,16 +49,16 @@ def train(splits, epochs, lr, momentum, lr_decay, batch_size, seed, device):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser = cli.ArgumentParser(__doc__)
+    parser.add_argument("--epochs", type=cli.positive_int, default=30)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--lr-decay", type=float, default=0.9, help="lr × this after every epoch")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
+    parser.add_argument("--seed", type=cli.seed, default=0)
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
     parser.add_argument("--data", default=data.SHIPPED_MNIST)
-    parser.add_argument("--out", default=classifier.PRETRAINED)
+    parser.add_argument("--out", type=cli.output_file, default=classifier.PRETRAINED)
     args = parser.parse_args(argv)
     splits = data.load_mnist(args.data)
     network, epoch, history = train(splits, args.epochs, args.lr, args.momentum, args.lr_decay,

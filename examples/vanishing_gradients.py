@@ -67,8 +67,8 @@ def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--steps", type=cli.positive_int, default=2000, help="critic steps (default 2000)")
     parser.add_argument("--clip", type=float, default=0.1, help="the critic's weight clipping (default 0.1)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/vanishing_gradients.png")
+    parser.add_argument("--seed", type=cli.seed, default=0)
+    parser.add_argument("--out", type=cli.output_file, default="runs/vanishing_gradients.png")
     args = parser.parse_args(argv)
     try:
         plt = plots.pyplot()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tinygan import backend, checkpoint
-from tinygan.presets import Config, average_generators, paper_gan, save_gan
+from tinygan.presets import Config, average_generators, load_gan, paper_gan, save_gan
 
 
 def test_round_trip(tmp_path):
@@ -93,3 +93,65 @@ def test_averaging_refuses_another_run_and_a_checkpoint_twice(tmp_path):
         average_generators([path, other])
     with pytest.raises(checkpoint.CheckpointError, match="iteration 1 is also"):
         average_generators([path, path])
+
+
+# ----------------------------------------------------------------------------- files that lie
+
+def test_an_entry_that_declares_more_than_it_holds_is_refused_before_allocating(tmp_path):
+    """A 1 kB file whose header declares a (100000, 100000) float32 array (40 GB)."""
+    import zipfile
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive, archive.open("G/0.W.npy", "w") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (100000, 100000)})
+        f.write(b"\0" * 1000)
+    with pytest.raises(checkpoint.CheckpointError, match=r"huge.npz: entry G/0.W declares a \(100000, 100000\) "
+                                                         r"float32 array \(40,000,000,128 bytes\) but holds 1,128 bytes"):
+        checkpoint.load(str(path))
+
+
+@pytest.mark.parametrize("value", [np.arange(4), np.array(["a", "b"]), np.ones(3, np.complex64)], ids=["int", "str", "complex"])
+def test_entries_that_are_not_floating_point_are_refused(value, tmp_path):
+    path = tmp_path / "odd.npz"
+    checkpoint.save(str(path), {"G/0.W": value}, {})
+    with pytest.raises(checkpoint.CheckpointError, match=f"odd.npz: entry G/0.W holds {value.dtype} values"):
+        checkpoint.load(str(path))
+
+
+def small_checkpoint(path, **meta_changes):
+    """A small GAN's checkpoint with its metadata changed, and its arrays changed by ``arrays``."""
+    config = Config(G_hidden=8, D_units=4, D_pieces=2)
+    arrays_change = meta_changes.pop("arrays", {})
+    gan = paper_gan(config, np.full(784, 0.2))
+    save_gan(str(path), gan, config, 3, 0)
+    arrays, meta = checkpoint.load(str(path))
+    checkpoint.save(str(path), {**arrays, **arrays_change}, {**meta, **meta_changes})
+    return path
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"iteration": 2.5}, r"iteration = 2\.5"),
+    ({"epoch": -1}, "epoch = -1"),
+    ({"rng": "not a state"}, "rng = 'not a state'"),
+    ({"rng": 5}, "rng = 5"),
+    ({"logbook": "x"}, "logbook = 'x'"),
+    ({"data": {"fingerprint": 3}}, "data = "),
+    ({"contents": "everything"}, "contents = 'everything'"),
+    ({"config": {**Config().to_dict(), "G_hidden": 1e7}}, "G_hidden: expected a whole number"),
+])
+def test_damaged_metadata_is_named(change, problem, tmp_path):
+    path = small_checkpoint(tmp_path / "bad.npz", **change)
+    with pytest.raises(checkpoint.CheckpointError, match=f"bad.npz: metadata is incomplete or invalid .*{problem}"):
+        load_gan(str(path))
+
+
+def test_a_value_that_overflows_float32_is_refused(tmp_path):
+    path = small_checkpoint(tmp_path / "big.npz", arrays={"G/0.b": np.full(8, 1e300)})
+    with pytest.raises(checkpoint.CheckpointError, match=r"big.npz: parameter G/0.b holds NaN or infinite values \(as float32\)"):
+        load_gan(str(path))
+
+
+def test_networks_too_large_for_the_machine_are_refused_with_the_estimate(tmp_path):
+    path = small_checkpoint(tmp_path / "vast.npz", config={**Config().to_dict(), "G_hidden": 10 ** 7})
+    with pytest.raises(checkpoint.CheckpointError, match=r"vast.npz: this configuration needs at least [\d,.]+ GB, "
+                                                         r"and this machine has [\d,.]+ GB free: lower G_hidden"):
+        load_gan(str(path))

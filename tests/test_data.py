@@ -90,6 +90,16 @@ def test_label_count_mismatch_is_named(tmp_path):
         data.load_mnist(str(folder))
 
 
+def test_images_of_another_size_are_refused_unless_any_size_is_asked_for(tmp_path):
+    folder = _copy_mnist(tmp_path)
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros((10000, 32, 32), np.uint8))))
+    (folder / data.CHECKSUM_FILE).unlink()
+    with pytest.raises(data.DataError, match="t10k-images-idx3-ubyte holds 32×32 images; tinygan's MNIST networks, "
+                                             "grids and classifier take 28×28"):
+        data.load_mnist(str(folder))
+    assert data.load_mnist(str(folder), image_shape=None)["test"][0].shape == (10000, 32 * 32)
+
+
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(data.DataError, match="no train-images-idx3-ubyte.gz or train-images-idx3-ubyte"):
         data.load_mnist(str(tmp_path))

@@ -274,3 +274,48 @@ def test_parzen_calibration_scores_real_images_and_kmeans_centroids(tmp_path):
            {name: row["log_likelihood"] for name, row in rows.items()}
     assert set(rows) == {"real", "k-means"} and all(0.1 <= row["sigma"] <= 1 for row in rows.values())
     assert rows["k-means"]["log_likelihood"] > rows["real"]["log_likelihood"]    # Theis et al.'s point
+
+
+# ----------------------------------------------------------------------------- files of the wrong kind
+
+@pytest.fixture(scope="module")
+def conditional_checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cgan")
+    run(out, "--preset", "cgan", "--max-iters", "1")
+    return os.path.join(out, "checkpoint.npz")
+
+
+def one_line_error(capsys, script, *argv):
+    """(exit status, the one line on stderr) of an example that stops with an error."""
+    with pytest.raises(SystemExit) as stop:
+        load_example(script).main([str(a) for a in argv])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return stop.value.code, lines[0]
+
+
+@pytest.mark.parametrize("script, argv, status, says", [
+    ("interpolate", ["{cgan}"], 1, "{cgan}: a conditional GAN (10 classes); interpolate.py walks the z of an unconditional one"),
+    ("diagnose", ["{cgan}"], 1, "{cgan}: a conditional GAN (10 classes); diagnose.py reads unconditional ones"),
+    ("sample", ["pretrained/mnist_classifier.npz", "-o", "{tmp}/s.npy"], 1,
+     "pretrained/mnist_classifier.npz: not a GAN checkpoint (it is a 'mnist-classifier' file)"),
+    ("mnist_wgan", ["--resume", "{plain}", "--max-iters", "9"], 2, "{plain}: mnist_wgan.py trains a Wasserstein GAN"),
+    ("mnist_wgan", ["--preset", "default", "--out", "{tmp}/w"], 2, "--preset default: mnist_wgan.py trains a Wasserstein GAN"),
+    ("mnist_cgan", ["--resume", "{plain}", "--max-iters", "9"], 2, "{plain}: mnist_cgan.py trains a conditional GAN"),
+    ("export_generator", ["{plain}", "-o", "{plain}/g.npz"], 2, "argument -o/--out: {plain}/g.npz: {plain} is a file, not a folder"),
+    ("parzen_eval", ["{plain}", "--json", "{tmp}"], 2, "argument --json: {tmp} is a folder; expected a file"),
+    ("sample", ["{plain}", "--seed", "-1", "-o", "{tmp}/s.npy"], 2, "argument --seed: expected a whole number ≥ 0, got -1"),
+    ("mnist_gan", ["--out", "{tmp}/" + "a" * 300], 2, "a name in it is longer than 255 bytes"),
+])
+def test_a_file_of_the_wrong_kind_or_an_unwritable_output_is_one_line_before_any_work(
+        script, argv, status, says, trained_checkpoint, conditional_checkpoint, tmp_path, capsys):
+    names = {"cgan": conditional_checkpoint, "plain": trained_checkpoint, "tmp": str(tmp_path)}
+    before = sorted(os.listdir(tmp_path))
+    code, line = one_line_error(capsys, script, *(a.format(**names) for a in argv))
+    assert code == status and says.format(**names) in line
+    assert sorted(os.listdir(tmp_path)) == before                    # nothing written
+
+
+def test_parzen_eval_scores_a_conditional_gan_over_all_its_labels(conditional_checkpoint, tmp_path):
+    result = load_example("parzen_eval").main([conditional_checkpoint, "--n-samples", "300", "--json", str(tmp_path / "p.json")])
+    assert np.isfinite(result["log_likelihood"])

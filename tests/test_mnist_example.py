@@ -182,6 +182,8 @@ def test_resuming_into_a_folder_that_holds_another_run_is_refused(tmp_path, caps
     (["--set", "d_range=0.05"], "--set d_range=0.05"),
     (["--k", "1000"], "--k 1000"),
     (["--checkpoint-every", "-1"], "--checkpoint-every"),
+    (["--set", "G_hidden=1000000"], "this configuration needs at least"),
+    (["--set", "D_units=1000", "--set", "D_pieces=1000"], "lower G_hidden, D_units, D_pieces or batch_size"),
 ])
 def test_bad_flags_are_one_line_errors_that_name_the_flag(flags, named, tmp_path, capsys):
     line = fails(capsys, 2, "--out", tmp_path / "run", *flags)
@@ -274,7 +276,7 @@ def test_a_full_disk_stops_with_one_line_and_changes_no_file(tmp_path, capsys, m
 
 @pytest.mark.parametrize("meta_text, problem", [
     ("not json", "not valid JSON"),
-    ('{"format": "tinygan-3", "iteration": 1, "epoch": 0, "n_pixels": 784}', "'config'"),
+    ('{"format": "tinygan-3", "iteration": 1, "epoch": 0, "n_pixels": 784}', "not a GAN checkpoint (it has no configuration)"),
     ('{"format": "tinygan-3", "config": {"k": "two"}, "iteration": 1, "epoch": 0, "n_pixels": 784}', "k"),
 ])
 def test_checkpoint_metadata_that_is_not_valid_is_named(meta_text, problem, tmp_path, capsys):

@@ -32,6 +32,29 @@ def save(path, arrays, meta):
         np.savez(f, **arrays, **{META_KEY: np.array(json.dumps(meta))})
 
 
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _check_member(path, archive, member):
+    """Reads one member's .npy header (before any of its data): a floating-point array (an integer
+    scalar for a count, text for the JSON header) whose declared size is what the archive holds,
+    so that a damaged or hostile file is refused before it can ask for gigabytes."""
+    name = member.filename.removesuffix(".npy")
+    with archive.open(member) as f:
+        version = np.lib.format.read_magic(f)
+        if version not in _HEADER_READERS:
+            raise CheckpointError(f"{path}: entry {name} is a .npy file of version {version}, which tinygan does not write")
+        shape, _, dtype = _HEADER_READERS[version](f)
+        declared = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize + f.tell()
+    expected = "U" if name == META_KEY else "fi" if shape == () else "f"     # counts are integer scalars
+    if dtype.kind not in expected:
+        raise CheckpointError(f"{path}: entry {name} holds {dtype} values; a tinygan checkpoint holds "
+                              "floating-point arrays")
+    if declared != member.file_size:
+        raise CheckpointError(f"{path}: entry {name} declares a {shape} {dtype} array "
+                              f"({declared:,} bytes) but holds {member.file_size:,} bytes")
+
+
 def load(path):
     """(arrays, meta) from a checkpoint written by ``save``. Never unpickles."""
     try:
@@ -45,7 +68,11 @@ def load(path):
         raise CheckpointError(f"{path}: not a .npz checkpoint (it does not start as a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
+            for member in archive.zip.infolist():
+                _check_member(path, archive.zip, member)
             arrays = {name: archive[name] for name in archive.files}
+    except CheckpointError:
+        raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path}: not a readable .npz checkpoint ({error})") from None
     if META_KEY not in arrays:

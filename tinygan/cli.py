@@ -42,26 +42,48 @@ def array_module(device):
         fail(str(error))
 
 
-def positive_int(text):
-    """argparse type: a whole number ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
-    return value
+def at_least(minimum, convert=int, kind="a whole number"):
+    """An argparse type: ``convert(text)``, refused below ``minimum`` (or when not a number)."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind} ≥ {minimum}, got {text!r}") from None
+        if not value >= minimum:                     # NaN too
+            raise argparse.ArgumentTypeError(f"expected {kind} ≥ {minimum}, got {text}")
+        return value
+    return parse
 
 
-def non_negative_float(text):
-    """argparse type: a number ≥ 0 (seconds, say)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text}")
-    return value
+positive_int = at_least(1)              # counts: epochs, batch sizes, iterations
+seed = at_least(0)                      # random seeds
+non_negative_float = at_least(0, float, "a number")   # seconds
+
+
+def unwritable(path, folder=False):
+    """Why a file (or, with folder=True, a folder) cannot be written at ``path``, or None: a name
+    over 255 bytes, a folder where a file belongs (or the reverse), a file on the way, no write
+    permission. Checked before any work, so that no result is computed only to be lost."""
+    if any(len(part.encode()) > 255 for part in os.path.abspath(path).split(os.sep)):
+        return f"{path}: a name in it is longer than 255 bytes"
+    if os.path.isdir(path) != folder and os.path.exists(path):
+        return f"{path} is a {'file' if folder else 'folder'}; expected a {'folder' if folder else 'file'}"
+    existing = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(existing):
+        if os.path.exists(existing):
+            return f"{path}: {existing} is a file, not a folder"
+        existing = os.path.dirname(existing)
+    if not os.access(existing, os.W_OK | os.X_OK) or (os.path.isfile(path) and not os.access(path, os.W_OK)):
+        return f"{path}: {existing if not os.path.isfile(path) else path} is not writable"
+    return None
+
+
+def output_file(text):
+    """argparse type: a path a file can be written at (see ``unwritable``)."""
+    problem = unwritable(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 class StopSignals:

@@ -88,12 +88,16 @@ def read_idx(folder, name, checksums):
     return parse_idx(data, path)
 
 
-def load_mnist(folder=SHIPPED_MNIST):
+IMAGE_SHAPE = (28, 28)
+
+
+def load_mnist(folder=SHIPPED_MNIST, image_shape=IMAGE_SHAPE):
     """The paper's splits of an MNIST-format folder (MNIST, Fashion-MNIST, ...).
 
     Returns {"train", "valid", "test"} -> (images, labels): images (N, H·W) uint8 on the host,
     labels (N,) uint8. train = train[0:50000], valid = train[50000:], test = the t10k files.
-    folder defaults to the MNIST shipped in the repository (data/mnist).
+    folder defaults to the MNIST shipped in the repository (data/mnist). image_shape: the (H, W)
+    every image must have (28 × 28: tinygan's networks, grids and classifier), or None for any.
     """
     if folder == SHIPPED_MNIST and not os.path.isdir(folder):
         raise DataError(f"{folder}: the MNIST files ship in a source checkout of tinygan (data/mnist); "
@@ -106,6 +110,11 @@ def load_mnist(folder=SHIPPED_MNIST):
             raise DataError(f"{folder}: {MNIST_FILES[split + '_images']} holds {images.shape} and "
                             f"{MNIST_FILES[split + '_labels']} holds {labels.shape}: expected "
                             "(N, rows, cols) images and N labels")
+    for split in ("train", "test"):
+        shape = arrays[split + "_images"].shape[1:]
+        if image_shape is not None and shape != tuple(image_shape):
+            raise DataError(f"{folder}: {MNIST_FILES[split + '_images']} holds {shape[0]}×{shape[1]} images; "
+                            f"tinygan's MNIST networks, grids and classifier take {image_shape[0]}×{image_shape[1]}")
     if len(arrays["train_images"]) <= N_TRAIN:
         raise DataError(f"{folder}: the training set has {len(arrays['train_images'])} images; "
                         f"the paper's split needs more than {N_TRAIN}")

@@ -106,6 +106,11 @@ class GAN:
         """G(z), or G(z ⊕ onehot(labels)) for a conditional GAN: (m, n_pixels)."""
         return self.G.forward(self.with_labels(z, labels), train)
 
+    def sample(self, m, train=False):
+        """m samples G(z), z ~ p_z, in evaluation mode: (m, n_pixels). A conditional GAN's labels
+        are drawn uniformly, so the samples follow G's marginal over the classes."""
+        return self.generate(self.sample_noise(m), self.sample_labels(m), train)
+
     def discriminator_step(self, x, labels=None):
         """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, n_pixels) float32.
 

@@ -1,6 +1,9 @@
 """The MNIST GAN of the paper's released code (goodfeli/adversarial, mnist.yaml), number for
 number, as a configuration; the networks, optimisers and schedules it describes; and the
 checkpoints of a run of it, written and read in one place."""
+import json
+import numbers
+import os
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
@@ -58,6 +61,10 @@ class Config:
     n_classes: int = 0                       # > 0: a conditional GAN on that many labels (Mirza & Osindero)
 
     def __post_init__(self):
+        for field in fields(self):
+            value = getattr(self, field.name)
+            _require(field.name, not isinstance(value, bool) and isinstance(value, _KINDS[field.type][0]),
+                     _KINDS[field.type][1])
         for name in ("noise_dim", "G_hidden", "D_units", "D_pieces", "batch_size", "k"):
             _require(name, getattr(self, name) >= 1, "a whole number ≥ 1")
         for name in ("noise_range", "G_irange", "D_irange", "lr", "D_lr_scale", "G_lr_scale", "min_lr",
@@ -89,6 +96,9 @@ class Config:
     def field_types(cls):
         """{field name: its type (int, float or str)}, for parsing NAME=VALUE settings."""
         return {field.name: field.type for field in fields(cls)}
+
+
+_KINDS = {int: (numbers.Integral, "a whole number"), float: (numbers.Real, "a number"), str: (str, "a name")}
 
 
 class ConfigError(ValueError):
@@ -152,12 +162,44 @@ def pixel_means_of(train_images):
     return backend.to_host(train_images.mean(axis=0, dtype=np.float64)) / 255
 
 
+class TooLarge(ValueError):
+    """A configuration whose networks would not fit in this machine's memory; the message gives
+    the estimate."""
+
+
+def estimated_bytes(config, n_pixels):
+    """A lower bound on the memory a run of ``config`` on images of n_pixels needs: each weight's
+    float64 draw at initialisation, its float32 value, gradient and optimiser state, and a
+    minibatch's activations (D sees 2m rows), kept for the backward pass with their gradients."""
+    G_widths = [config.noise_dim + config.n_classes, config.G_hidden, config.G_hidden, n_pixels]
+    D_columns = config.D_units * config.D_pieces
+    parameters = sum(a * b for a, b in zip(G_widths, G_widths[1:])) \
+        + (n_pixels + config.n_classes) * D_columns + config.D_units * D_columns + config.D_units
+    state = {"momentum": 1, "rmsprop": 1, "adam": 2}[config.optimizer]
+    activations = 2 * config.batch_size * (sum(G_widths) + n_pixels + 2 * D_columns + 2 * config.D_units)
+    return parameters * (8 + 4 * (2 + state)) + activations * 4 * 4
+
+
+def available_bytes():
+    """Memory this machine can still give (MemAvailable on Linux, free pages elsewhere)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            return next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
 def paper_gan(config, pixel_means, device="numpy"):
     """The GAN that ``config`` describes for images with these ``pixel_means`` ((n_pixels,) in
     [0, 1], see ``pixel_means_of``): weights drawn on the host from config.seed and moved to
-    ``device``; noise and dropout masks drawn on the device from config.seed + 1."""
-    init_rng = np.random.default_rng(config.seed)
+    ``device``; noise and dropout masks drawn on the device from config.seed + 1. Raises TooLarge,
+    before allocating anything, for networks that would not fit in memory."""
     n_pixels = len(pixel_means)
+    needed, free = estimated_bytes(config, n_pixels), available_bytes()
+    if needed > free:
+        raise TooLarge(f"this configuration needs at least {needed / 1e9:,.1f} GB, and this machine has "
+                       f"{free / 1e9:,.1f} GB free: lower G_hidden, D_units, D_pieces or batch_size")
+    init_rng = np.random.default_rng(config.seed)
     output_bias = sigmoid_bias_from_means(pixel_means)
     generator = paper_generator(config, n_pixels, output_bias, init_rng).to(device)
     discriminator = paper_discriminator(config, n_pixels, init_rng).to(device)
@@ -202,26 +244,61 @@ def load_gan(path, device="numpy"):
     (meta["contents"] says which). Raises CheckpointError naming the file for anything that
     does not fit: metadata that is missing or invalid, non-finite weights, another model."""
     arrays, meta = checkpoint.load(path)
+    if "config" not in meta:
+        kind = f"it is a {meta['model']!r} file" if isinstance(meta.get("model"), str) else "it has no configuration"
+        raise checkpoint.CheckpointError(f"{path}: not a GAN checkpoint ({kind})")
     try:
         config = Config(**meta["config"])
-        progress = (int(meta["iteration"]), int(meta["epoch"]))
-        pixel_means = np.full(int(meta["n_pixels"]), 0.5)     # replaced by the saved weights
-        generator_only = {"gan": False, "generator": True}[meta["contents"]]
+        for name, check in META_SCHEMA.items():
+            if not check(meta.get(name)):
+                raise ValueError(f"{name} = {meta.get(name)!r}")
+        generator_only = meta["contents"] == "generator"
     except (KeyError, TypeError, ValueError) as error:
-        raise checkpoint.CheckpointError(f"{path}: metadata is incomplete or invalid ({error!r})") from None
+        raise checkpoint.CheckpointError(f"{path}: metadata is incomplete or invalid ({error})") from None
     for name, array in arrays.items():
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise checkpoint.CheckpointError(f"{path}: parameter {name} holds NaN or infinite values")
-    gan = paper_gan(config, pixel_means, device)
+        with np.errstate(over="ignore"):
+            finite = array.dtype.kind != "f" or np.isfinite(array.astype(np.float32)).all()
+        if not finite:
+            raise checkpoint.CheckpointError(f"{path}: parameter {name} holds NaN or infinite values (as float32)")
     try:
+        gan = paper_gan(config, np.full(meta["n_pixels"], 0.5), device)      # the means: replaced by the weights
         if generator_only:
             gan.G.load_state_dict({name[2:]: value for name, value in arrays.items()}, what="the file's generator")
         else:
             gan.load_state_dict(arrays)
-    except ValueError as error:
+        gan.set_rng(backend.restore_rng(meta["rng"], device, [config.seed, meta["iteration"]]))
+    except (KeyError, TypeError, ValueError) as error:
         raise checkpoint.CheckpointError(f"{path}: {error}") from None
-    gan.set_rng(backend.restore_rng(meta.get("rng"), device, [config.seed, progress[0]]))
     return gan, config, meta
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _rng_state(value):
+    """None, or the JSON text of NumPy's generator state or of a CounterRNG's."""
+    if value is None:
+        return True
+    try:
+        state = json.loads(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(state, dict) and ("bit_generator" in state or isinstance(state.get("counter_rng"), dict))
+
+
+META_SCHEMA = {     # what load_gan requires of a checkpoint's metadata besides its configuration
+    "contents": lambda value: value in ("gan", "generator"),
+    "iteration": _count,
+    "epoch": _count,
+    "n_pixels": lambda value: _count(value) and value > 0,
+    "rng": _rng_state,
+    "logbook": lambda value: value is None or (isinstance(value, dict) and _count(value.get("count"))
+                                               and isinstance(value.get("sums"), list)
+                                               and isinstance(value.get("seconds"), (int, float))),
+    "data": lambda value: value is None or (isinstance(value, dict) and all(isinstance(value.get(k, ""), str)
+                                                                            for k in ("folder", "fingerprint"))),
+}
 
 
 def average_generators(paths, device="numpy"):
