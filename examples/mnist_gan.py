@@ -20,9 +20,10 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
     checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs
     samples_nearest.png        samples beside their nearest training image (the paper's Fig. 2)
 """
+import contextlib
 import glob
 import os
-import shutil
+import re
 import signal
 import sys
 import time
@@ -327,16 +328,26 @@ def finish(run):
         images.save_gif(grids, os.path.join(run.out, "samples.gif"))
 
 
-RUN_FILES = ("checkpoint*.npz", "metrics.csv", "samples.gif", "samples_nearest.png",
-             "checkpoint*.parzen.json", "checkpoint*.validation.json")      # the last two: parzen_eval.py's records
+RUN_FILE = re.compile(r"(checkpoint(_epoch_\d+)?\.npz|checkpoint(_epoch_\d+)?\.(parzen|validation)\.json|metrics\.csv"
+                      r"|samples\.gif|samples_nearest\.png|wasserstein\.png|per_digit\.json|samples/epoch_\d+\.png)")
+# what a run writes (the JSON records are parzen_eval.py's of its checkpoints, the last two mnist_wgan's and mnist_cgan's)
 
 
 def clear_run(out):
-    """Removes what a run wrote to ``out`` (for --overwrite), and parzen_eval.py's records of its
-    checkpoints, nothing else."""
-    shutil.rmtree(os.path.join(out, "samples"), ignore_errors=True)
-    for path in (path for pattern in RUN_FILES for path in glob.glob(os.path.join(out, pattern))):
-        os.remove(path)
+    """Removes the files a run writes in ``out`` (for --overwrite), named as a run names them,
+    and nothing else; says which other files it kept."""
+    found = [os.path.relpath(os.path.join(folder, name), out)
+             for folder in (out, os.path.join(out, "samples")) if os.path.isdir(folder) for name in os.listdir(folder)]
+    for name in found:
+        if RUN_FILE.fullmatch(name.replace(os.sep, "/")):
+            os.remove(os.path.join(out, name))
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(out, "samples"))             # only if nothing else is in it
+    kept = sorted(name for name in found if not RUN_FILE.fullmatch(name.replace(os.sep, "/"))
+                  and name not in ("samples", runs.LOCK_NAME))
+    if kept:
+        print(f"note: --overwrite kept {len(kept)} file{'s' * (len(kept) > 1)} tinygan does not write: "
+              + ", ".join(kept[:5]) + (", …" if len(kept) > 5 else ""))
 
 
 def checkpoint_path(out):

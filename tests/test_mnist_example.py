@@ -76,12 +76,16 @@ def test_a_folder_that_holds_a_run_is_refused_unless_told(tmp_path, capsys):
     line = fails(capsys, 2, "--out", tmp_path, "--max-iters", "1")
     assert "already holds a run" in line and "--resume" in line and "--overwrite" in line
     assert (tmp_path / "checkpoint.npz").read_bytes() == before
-    records = [tmp_path / "checkpoint.parzen.json", tmp_path / "checkpoint.validation.json", tmp_path / "notes.txt"]
-    for path in records:                       # parzen_eval.py's records of the old run, and a file of the user's
+    records = [tmp_path / "checkpoint.parzen.json", tmp_path / "checkpoint.validation.json", tmp_path / "notes.txt",
+               tmp_path / "checkpoint_mine.npz", tmp_path / "samples" / "favourite.png"]
+    for path in records:                       # parzen_eval.py's records of the old run, and files of the user's
         path.write_text("{}")
+    capsys.readouterr()
     run(tmp_path, "--max-iters", "2", "--overwrite")
     assert [r["iteration"] for r in read_csv(tmp_path / "metrics.csv")] == ["2"]
-    assert [path.exists() for path in records] == [False, False, True]
+    assert [path.exists() for path in records] == [False, False, True, True, True]
+    assert ("note: --overwrite kept 3 files tinygan does not write: checkpoint_mine.npz, notes.txt, "
+            f"{os.path.join('samples', 'favourite.png')}") in capsys.readouterr().out
 
 
 def hold(folder):
