@@ -182,7 +182,10 @@ def prepare(args, needs=None):
         cli.fail(f"--cuda-graph: {error}", cli.USAGE_ERROR)
     log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
     if resumed:
-        log.restore(meta["logbook"], iteration, per_epoch)
+        try:
+            log.restore(meta["logbook"], iteration, per_epoch)
+        except ValueError as error:
+            cli.fail(f"{error}: resuming needs the run's own metrics.csv")
     return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed, labels), log, out,
                per_epoch, iteration, epoch, last_iteration, provenance, train_images,
                fixed_input(config, N_FIXED, 1, args.device), quality_probe(config, splits, provenance, args.device),

@@ -100,6 +100,13 @@ def test_images_of_another_size_are_refused_unless_any_size_is_asked_for(tmp_pat
     assert data.load_mnist(str(folder), image_shape=None)["test"][0].shape == (10000, 32 * 32)
 
 
+def test_a_malformed_checksum_file_is_named(tmp_path):
+    folder = _copy_mnist(tmp_path)
+    (folder / data.CHECKSUM_FILE).write_text("deadbeef train-images-idx3-ubyte extra\n")
+    with pytest.raises(data.DataError, match="RAW-SHA256SUMS: line 1 is not '<SHA-256 in hex> <file name>'"):
+        data.load_mnist(str(folder))
+
+
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(data.DataError, match="no train-images-idx3-ubyte.gz or train-images-idx3-ubyte"):
         data.load_mnist(str(tmp_path))

@@ -400,3 +400,18 @@ def test_the_example_reads_the_device_once_per_logging_window(strict, tmp_path):
         run(tmp_path / str(iterations), "--device", "cupy", "--max-iters", str(iterations), "--log-every", "4")
         reads.append(strict["count"])
     assert reads[1] - reads[0] == 2
+
+
+@pytest.mark.parametrize("csv_bytes, problem", [
+    (b"\x00\xff\xfebinary", "is not a metrics.csv that tinygan wrote (UnicodeDecodeError"),
+    (b"epoch,iteration\n1,abc\n", "is not a metrics.csv that tinygan wrote (ValueError"),
+    (b"epoch,iteration\n", "holds 0 rows of whole epochs, and the run is at epoch 1"),
+])
+def test_a_damaged_metrics_csv_stops_a_resume_with_one_line(csv_bytes, problem, tmp_path, capsys, monkeypatch):
+    splits = mnist_gan.data.load_mnist()
+    small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
+    monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+    run(tmp_path, "--max-iters", "5")
+    (tmp_path / "metrics.csv").write_bytes(csv_bytes)
+    line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--max-iters", "6")
+    assert problem in line and line.endswith("resuming needs the run's own metrics.csv")

@@ -7,6 +7,7 @@ every part of that against the file and says which file is wrong and how.
 import gzip
 import hashlib
 import os
+import re
 import zlib
 
 import numpy as np
@@ -64,8 +65,16 @@ def read_checksums(folder):
     path = os.path.join(folder, CHECKSUM_FILE)
     if not os.path.exists(path):
         return {}
-    with open(path) as f:
-        return {name: digest for digest, name in (line.split() for line in f if line.strip())}
+    checksums = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != 2 or not re.fullmatch(r"[0-9a-f]{64}", fields[0]):
+                raise DataError(f"{path}: line {number} is not '<SHA-256 in hex> <file name>'")
+            checksums[fields[1]] = fields[0]
+    return checksums
 
 
 def find_idx_file(folder, name):
