@@ -33,9 +33,13 @@ def training_seconds(checkpoint_path, meta):
     path = os.path.join(os.path.dirname(os.path.abspath(checkpoint_path)), "metrics.csv")
     if not os.path.exists(path):
         return None
-    with open(path, newline="") as f:
-        whole = sum(float(row["seconds"]) for row in csv.DictReader(f) if int(row["epoch"]) <= meta["epoch"])
-    return round(whole + meta.get("logbook", {}).get("seconds", 0.0), 1)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            whole = sum(float(row["seconds"]) for row in csv.DictReader(f) if int(row["epoch"]) <= meta["epoch"])
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
+        cli.fail(f"{path}: not the metrics.csv of {checkpoint_path}'s run ({error!r}); move it away, or the "
+                 "checkpoint, to export without the training time")
+    return round(whole + (meta.get("logbook") or {}).get("seconds", 0.0), 1)
 
 
 def read_parzen(path, gan, meta):

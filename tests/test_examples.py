@@ -319,3 +319,11 @@ def test_a_file_of_the_wrong_kind_or_an_unwritable_output_is_one_line_before_any
 def test_parzen_eval_scores_a_conditional_gan_over_all_its_labels(conditional_checkpoint, tmp_path):
     result = load_example("parzen_eval").main([conditional_checkpoint, "--n-samples", "300", "--json", str(tmp_path / "p.json")])
     assert np.isfinite(result["log_likelihood"])
+
+
+def test_export_beside_an_unrelated_metrics_csv_is_one_line(trained_checkpoint, tmp_path, capsys):
+    shutil.copy(trained_checkpoint, tmp_path / "checkpoint.npz")
+    (tmp_path / "metrics.csv").write_text("epoch,loss\n1,0.5\n")            # another program's CSV
+    code, line = one_line_error(capsys, "export_generator", tmp_path / "checkpoint.npz", "-o", tmp_path / "g.npz")
+    assert code == 1 and line.startswith(f"error: {tmp_path / 'metrics.csv'}: not the metrics.csv of ")
+    assert not (tmp_path / "g.npz").exists()
