@@ -35,7 +35,8 @@ def training_seconds(checkpoint_path, meta):
         return None
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            whole = sum(float(row["seconds"]) for row in csv.DictReader(f) if int(row["epoch"]) <= meta["epoch"])
+            epochs = [(int(row["epoch"]), float(row["seconds"])) for row in csv.DictReader(f)]
+        whole = sum(seconds for epoch, seconds in epochs if epoch <= meta["epoch"])
     except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
         cli.fail(f"{path}: not the metrics.csv of {checkpoint_path}'s run ({error!r}); move it away, or the "
                  "checkpoint, to export without the training time")
