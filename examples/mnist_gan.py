@@ -14,9 +14,10 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
     samples/epoch_NNN.png      100 samples from the same fixed z every epoch
     samples.gif                those grids as an animation, 100 of them at most, evenly spaced
                                (written when the run ends or is stopped)
-    checkpoint.npz             everything needed to resume exactly (at the end of an epoch once
-                               --checkpoint-every seconds have passed, at the end of the run, and
-                               on Ctrl-C or SIGTERM, after which the run exits with 130 or 143)
+    checkpoint.npz             everything needed to resume exactly (after the first epoch, at the
+                               end of an epoch once --checkpoint-every seconds have passed, at the
+                               end of the run, and on Ctrl-C or SIGTERM, after which the run exits
+                               with 130 or 143)
     checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs
     samples_nearest.png        samples beside their nearest training image (the paper's Fig. 2)
 """
@@ -271,7 +272,8 @@ def train(run, stop):
         epoch += whole
         if whole or iteration == run.last_iteration:             # an epoch, or a run's last part of one
             end_epoch(run, iteration, epoch if whole else epoch + 1, lr, momentum, whole)
-        if stop.requested or iteration == run.last_iteration or time.monotonic() - saved_at >= run.checkpoint_every:
+        if (stop.requested or iteration == run.last_iteration or time.monotonic() - saved_at >= run.checkpoint_every
+                or not os.path.exists(checkpoint_path(run.out))):       # a folder with a CSV always has one
             save_gan(checkpoint_path(run.out), gan, config, iteration, epoch, logbook=log.state(), **run.provenance)
             saved_at = time.monotonic()
     return iteration, epoch

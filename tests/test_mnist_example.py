@@ -242,7 +242,7 @@ def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
     assert checkpoint.load(tmp_path / kept[0])[1]["epoch"] == 2
 
 
-@pytest.mark.parametrize("seconds, saved", [("0", [4, 8, 10]), ("1e9", [10])])
+@pytest.mark.parametrize("seconds, saved", [("0", [4, 8, 10]), ("1e9", [4, 10])])   # the first always
 def test_checkpoint_every_spaces_the_rewrites_and_the_end_always_writes(seconds, saved, tmp_path, monkeypatch):
     splits = mnist_gan.data.load_mnist()
     small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
