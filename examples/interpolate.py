@@ -4,7 +4,7 @@
 
 Each row runs from one z to another in equal steps; smooth changes of the digit along a row
 mean G has learned a continuous map, not a lookup of memorised images. Writes
-interpolation.png beside the checkpoint (or --out).
+runs/interpolation.png (or --out).
 """
 import os
 
@@ -27,7 +27,8 @@ def main(argv=None):
     parser.add_argument("--rows", type=cli.positive_int, default=8, help="pairs of z (default 8)")
     parser.add_argument("--steps", type=cli.positive_int, default=10, help="images per row (default 10)")
     parser.add_argument("--seed", type=cli.seed, default=0)
-    parser.add_argument("--out", type=cli.output_file, help="output PNG (default: interpolation.png beside the checkpoint)")
+    parser.add_argument("--out", type=cli.output_file, default=os.path.join("runs", "interpolation.png"),
+                        help="output PNG (default runs/interpolation.png)")
     args = parser.parse_args(argv)
     try:
         gan, config, _ = load_gan(args.checkpoint)
@@ -40,9 +41,8 @@ def main(argv=None):
                       config.noise_prior)
     ends = ends.reshape(args.rows, 2, config.noise_dim)
     z = np.concatenate([interpolate(a, b, args.steps) for a, b in ends])
-    path = args.out or os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "interpolation.png")
-    images.save_grid(backend.to_host(gan.G.forward(z, train=False)), path, cols=args.steps)
-    print(f"wrote {path}")
+    images.save_grid(backend.to_host(gan.G.forward(z, train=False)), args.out, cols=args.steps)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
