@@ -1,7 +1,7 @@
 """Train the MNIST GAN of Goodfellow et al. (2014) with Algorithm 1.
 
     python examples/mnist_gan.py                          # the default preset, 100 epochs
-    python examples/mnist_gan.py --epochs 1               # one epoch (~15 s on a 2-core CPU)
+    python examples/mnist_gan.py --epochs 1               # one epoch (~30 s on a 2-core CPU)
     python examples/mnist_gan.py --preset paper --update simultaneous --set noise_prior=gaussian
                                                           # the released code, number for number
     python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 200
