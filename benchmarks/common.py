@@ -8,7 +8,8 @@ import time
 
 import numpy as np
 
-from tinygan import backend
+from tinygan import backend, cli
+from tinygan.gan import UPDATES
 
 G_SHAPES = [(100, 1200), (1200, 1200), (1200, 784)]       # (n_in, n_out) of G's layers
 D_SHAPES = [(784, 1200), (240, 1200), (240, 1)]           # D's (Maxout 240×5 has 1200 columns)
@@ -63,6 +64,23 @@ def gemm_bound_ms(m, xp, iterations, warmup, repeats, sync=lambda: None):
         for a, b, out in operands:
             backend.matmul(a, b, out=out)
     return median_ms(products, iterations, warmup, repeats, sync)
+
+
+TIMING_FLAGS = {"--batch-size": 100, "--iters": 20, "--warmup": 5, "--repeats": 5}
+
+
+def add_timing_flags(parser):
+    """The flags every timed benchmark takes: the batch, the update, and how many iterations are
+    timed (--iters, after --warmup, --repeats times; the median is reported)."""
+    for flag, default in TIMING_FLAGS.items():
+        parser.add_argument(flag, type=cli.positive_int, default=default)
+    parser.add_argument("--update", choices=UPDATES, default="alternating")
+
+
+def timing_flags(args):
+    """The timing flags of parsed ``args`` as a command line, to hand to another benchmark."""
+    given = [[flag, str(getattr(args, flag[2:].replace("-", "_")))] for flag in TIMING_FLAGS]
+    return [word for pair in given for word in pair] + ["--update", args.update]
 
 
 GPU_FLAGS = {"--cuda-graph": "iterate by replaying a CUDA graph of the iteration",

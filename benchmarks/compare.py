@@ -16,10 +16,9 @@ import statistics
 import subprocess
 import sys
 
-from common import add_gpu_flags, check_gpu_flags, report
+from common import add_gpu_flags, add_timing_flags, check_gpu_flags, report, timing_flags
 
 from tinygan import backend, cli
-from tinygan.gan import UPDATES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TORCH_DEVICE = {"numpy": "cpu", "cupy": "cuda"}   # the same hardware under PyTorch's name
@@ -41,18 +40,13 @@ def main(argv=None):
     parser.add_argument("--rounds", type=cli.positive_int, default=5)
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy",
                         help="numpy: both on the CPU; cupy: tinygan on CuPy, PyTorch on CUDA")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
-    parser.add_argument("--update", choices=UPDATES, default="alternating")
-    parser.add_argument("--iters", type=cli.positive_int, default=20)
-    parser.add_argument("--warmup", type=cli.positive_int, default=5)
-    parser.add_argument("--repeats", type=cli.positive_int, default=5)
+    add_timing_flags(parser)
     add_gpu_flags(parser, "cupy")
     parser.add_argument("--json", action="store_true", help="one JSON line")
     args = parser.parse_args(argv)
     gpu_flags = check_gpu_flags(parser, args, "cupy")
     cli.array_module(args.device)
-    flags = ["--batch-size", str(args.batch_size), "--update", args.update, "--iters", str(args.iters),
-             "--warmup", str(args.warmup), "--repeats", str(args.repeats), *gpu_flags]
+    flags = timing_flags(args) + gpu_flags
     ours, theirs = [], []
     for _ in range(args.rounds):
         ours.append(run("train_step.py", flags + ["--device", args.device]))

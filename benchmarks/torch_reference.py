@@ -11,10 +11,9 @@ warm-up on a side stream, as PyTorch's documentation does it), like train_step.p
 import math
 import sys
 
-from common import add_gpu_flags, check_gpu_flags, median_ms, report, step_gflop, threads
+from common import add_gpu_flags, add_timing_flags, check_gpu_flags, median_ms, report, step_gflop, threads
 
 from tinygan import cli
-from tinygan.gan import UPDATES
 
 
 def build(torch, m, device):
@@ -38,11 +37,7 @@ def build(torch, m, device):
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
-    parser.add_argument("--update", choices=UPDATES, default="alternating")
-    parser.add_argument("--iters", type=cli.positive_int, default=20)
-    parser.add_argument("--warmup", type=cli.positive_int, default=5)
-    parser.add_argument("--repeats", type=cli.positive_int, default=5)
+    add_timing_flags(parser)
     add_gpu_flags(parser, "cuda")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

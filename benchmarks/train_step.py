@@ -16,10 +16,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from common import add_gpu_flags, check_gpu_flags, gemm_bound_ms, median_ms, report, step_gflop, threads
+from common import add_gpu_flags, add_timing_flags, check_gpu_flags, gemm_bound_ms, median_ms, report, step_gflop, threads
 
 from tinygan import backend, cli
-from tinygan.gan import UPDATES
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.presets import PRESETS, paper_gan, pixel_means_of
 
@@ -37,11 +36,7 @@ def paper_iteration(device, m, update, cuda_graph):
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=100)
-    parser.add_argument("--update", choices=UPDATES, default="alternating")
-    parser.add_argument("--iters", type=cli.positive_int, default=20)
-    parser.add_argument("--warmup", type=cli.positive_int, default=5)
-    parser.add_argument("--repeats", type=cli.positive_int, default=5)
+    add_timing_flags(parser)
     add_gpu_flags(parser, "cupy")
     parser.add_argument("--no-gemm-bound", action="store_true", help="skip timing the GEMM-only bound")
     parser.add_argument("--json", action="store_true", help="one JSON line")

@@ -94,3 +94,10 @@ def test_set_rng_reaches_every_dropout_layer():
     generator = np.random.default_rng(0)
     net.set_rng(generator)
     assert net.layers[0].rng is generator and net.layers[2].rng is generator
+
+
+def test_a_network_knows_its_dtype_and_its_output_width():
+    rng = np.random.default_rng(0)
+    net = Sequential(Linear(3, 5, rng=rng, dtype=np.float64), ReLU(), Linear(5, 7, rng=rng, dtype=np.float64))
+    assert net.dtype == np.float64 and net.out_features == 7
+    assert Sequential(Maxout(3, 4, 2, rng=rng), ReLU()).out_features == 4

@@ -73,10 +73,7 @@ class GAN:
         self.generator_loss = GENERATOR_LOSSES[generator_loss]
         self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
         self.G_noise, self._last_z, self._last_labels = G_noise, None, None     # G's step may reuse D's z
-        _, params, _, key = next(generator.parameters())
-        self.dtype = params[key].dtype      # float32 for training, float64 in the tests
-        _, params, _, key = list(generator.parameters())[-1]
-        self.n_pixels = params[key].shape[-1]
+        self.dtype, self.n_pixels = generator.dtype, generator.out_features   # float32 (float64 in the tests)
         self.set_rng(rng)
 
     def set_rng(self, rng):

@@ -34,8 +34,10 @@ class CapturedIteration:
     """
 
     def __init__(self, gan, warmup=2):
-        _, params, _, key = next(gan.G.parameters())
-        xp = backend.array_module(params[key])         # the device the networks live on
+        if not isinstance(gan.rng, backend.CounterRNG):
+            raise ValueError("a captured iteration draws its numbers with a backend.CounterRNG "
+                             "(backend.default_rng on the device)")
+        xp = gan.rng.xp                                # the device the networks live on
         self.n_real = gan.k if gan.update == "alternating" else 1   # minibatches = D's steps an iteration
         steps = {gan.G_optimizer: 1, gan.D_optimizer: self.n_real}
         for optimizer, n in steps.items():
@@ -43,9 +45,6 @@ class CapturedIteration:
                 raise ValueError(f"a captured iteration takes {n} steps of D's {type(optimizer).__name__}, "
                                  "whose numbers change every step: use k = 1, or no CUDA graph")
             optimizer.hold_scalars_on_device(xp, gan.dtype)
-        if not isinstance(gan.rng, backend.CounterRNG):
-            raise ValueError("a captured iteration draws its numbers with a backend.CounterRNG "
-                             "(backend.default_rng on the device)")
         self.gan, self.steps, self.warmup, self.calls = gan, steps, warmup, 0
         self.graph, self.inputs, self.outputs, self.draws = backend.Graph(xp), None, None, None
 

@@ -111,15 +111,18 @@ class Layer:
                              f"dtype {self._out[1]}, got {d_out.shape} {d_out.dtype}")
         return self._cache
 
+    @property
+    def dtype(self):
+        """The parameters' dtype (None for a layer without parameters)."""
+        return next(iter(self.params.values())).dtype if self.params else None
+
     def _check_input(self, x):
         if self.in_features is not None and (x.ndim != 2 or x.shape[1] != self.in_features):
             raise ValueError(f"{self}: expected input of shape (N, {self.in_features}), "
                              f"got {tuple(x.shape)}")
-        if self.params:
-            dtype = next(iter(self.params.values())).dtype
-            if x.dtype != dtype:
-                raise TypeError(f"{self}: expected input of dtype {dtype} (the parameters' "
-                                f"dtype), got {x.dtype}")
+        if self.params and x.dtype != self.dtype:
+            raise TypeError(f"{self}: expected input of dtype {self.dtype} (the parameters' "
+                            f"dtype), got {x.dtype}")
 
     def __repr__(self):
         return type(self).__name__ + "()"
@@ -149,6 +152,10 @@ class Linear(Layer):
     def _grad_input(self, d_out, x):
         return backend.matmul(d_out, self.params["W"].T)        # dL/dx = dL/dy · Wᵀ
 
+    @property
+    def out_features(self):
+        return self.params["W"].shape[1]
+
     def __repr__(self):
         n_in, n_out = self.params["W"].shape
         return f"Linear({n_in} → {n_out})"
@@ -169,6 +176,10 @@ class Maxout(Linear):
     def __init__(self, n_in, units, pieces, init=glorot_uniform, rng=None, dtype=np.float32):
         super().__init__(n_in, units * pieces, init, rng, dtype)
         self.units, self.pieces = units, pieces
+
+    @property
+    def out_features(self):
+        return self.units
 
     def pieces_of(self, z):
         """(N, pieces·units) pre-activations as an (N, pieces, units) view."""

@@ -42,6 +42,16 @@ class Sequential:
             for key in layer.params:
                 yield f"{index}.{key}", layer.params, layer.grads, key
 
+    @property
+    def dtype(self):
+        """The parameters' dtype: float32 for training, float64 in the gradient checks."""
+        return next(layer for layer in self.layers if layer.params).dtype
+
+    @property
+    def out_features(self):
+        """The width of the output: that of the last layer with parameters."""
+        return [layer for layer in self.layers if layer.params][-1].out_features
+
     def to(self, device):
         """Moves every parameter to ``device`` ('numpy' or 'cupy'); returns self."""
         for _, params, grads, key in self.parameters():

@@ -230,9 +230,8 @@ def save_gan(path, gan, config, iteration, epoch, generator_only=False, **proven
     progress (iteration, epoch), the noise generator's state and any ``provenance`` entries.
     generator_only=True writes G's parameters alone (a few MB, to share a trained model): it
     samples and is scored like a checkpoint, but cannot resume training."""
-    _, params, _, key = list(gan.G.parameters())[-1]
     meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
-            "n_pixels": int(params[key].shape[-1]), "rng": backend.rng_state(gan.rng),
+            "n_pixels": int(gan.G.out_features), "rng": backend.rng_state(gan.rng),
             "contents": "generator" if generator_only else "gan", **provenance}
     arrays = {f"G/{name}": value for name, value in gan.G.state_dict().items()} if generator_only else gan.state_dict()
     checkpoint.save(path, arrays, meta)
