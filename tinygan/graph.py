@@ -9,7 +9,7 @@ recorded:
 
   * the real minibatches: copied, before each replay, into the arrays the capture read;
   * the optimisers' numbers (lr, momentum): 0-d device arrays that ``Optimizer.step`` reads
-    (``hold_scalars_on_device``), filled before each replay;
+    (``DeviceNumbers``), filled before each replay;
   * the noise and the dropout masks: computed inside the graph by the GAN's ``CounterRNG`` from
     the draws' numbers, whose base is a device array moved on before each replay (``replayed``).
 
@@ -39,20 +39,16 @@ class CapturedIteration:
                              "(backend.default_rng on the device)")
         xp = gan.rng.xp                                # the device the networks live on
         self.n_real = gan.k if gan.update == "alternating" else 1   # minibatches = D's steps an iteration
-        steps = {gan.G_optimizer: 1, gan.D_optimizer: self.n_real}
-        for optimizer, n in steps.items():
-            if n > 1 and optimizer.SCALARS_CHANGE_EVERY_STEP:
-                raise ValueError(f"a captured iteration takes {n} steps of D's {type(optimizer).__name__}, "
-                                 "whose numbers change every step: use k = 1, or no CUDA graph")
-            optimizer.hold_scalars_on_device(xp, gan.dtype)
-        self.gan, self.steps, self.warmup, self.calls = gan, steps, warmup, 0
+        self.numbers = [DeviceNumbers(gan.G_optimizer, 1, "G", xp, gan.dtype),
+                        DeviceNumbers(gan.D_optimizer, self.n_real, "D", xp, gan.dtype)]
+        self.gan, self.warmup, self.calls = gan, warmup, 0
         self.graph, self.inputs, self.outputs, self.draws = backend.Graph(xp), None, None, None
 
     def __call__(self, batches):
         """batches: the iterator train_iteration would take; k minibatches are drawn from it."""
         real = [next(batches) for _ in range(self.n_real)]
-        for optimizer in self.steps:
-            optimizer.write_device_scalars()
+        for numbers in self.numbers:
+            numbers.fill()
         self.calls += 1
         if self.calls <= self.warmup:
             return self.graph.run(lambda: self.gan.train_iteration(iter(real)))
@@ -66,11 +62,33 @@ class CapturedIteration:
             return self.outputs.copy()
         for buffer, batch in zip(self.inputs, real):
             _copy(batch, into=buffer)
-        for optimizer, n in self.steps.items():
-            optimizer.steps += n                 # what step() counts when Python runs it
+        for numbers in self.numbers:
+            numbers.replayed()
         self.gan.rng.replayed(*self.draws)
         self.graph.replay()
         return self.outputs.copy()
+
+
+class DeviceNumbers:
+    """An optimiser's numbers (lr, momentum, …) as 0-d device arrays, which its recorded steps
+    read: ``fill`` writes those of its next step before each call, ``replayed`` counts the steps a
+    replay took. steps: the optimiser's steps an iteration (D's k); numbers that change from one
+    step to the next (Adam's bias corrections) cannot serve k > 1 steps from one fill."""
+
+    def __init__(self, optimizer, steps, player, xp, dtype):
+        if steps > 1 and optimizer.scalars(1) != optimizer.scalars(2):
+            raise ValueError(f"a captured iteration takes {steps} steps of {player}'s {type(optimizer).__name__}, "
+                             "whose numbers change every step: use k = 1, or no CUDA graph")
+        self.optimizer, self.steps = optimizer, steps
+        self.arrays = tuple(xp.zeros((), dtype) for _ in optimizer.scalars(1))
+        optimizer.numbers = lambda t: self.arrays
+
+    def fill(self):
+        for array, value in zip(self.arrays, self.optimizer.scalars(self.optimizer.steps + 1)):
+            array.fill(value)
+
+    def replayed(self):
+        self.optimizer.steps += self.steps        # what step() counts when Python runs it
 
 
 def _copy(batch, into=None):

@@ -18,38 +18,28 @@ class Optimizer:
     Subclasses name their per-parameter state arrays in STATE, give the numbers step t uses as
     a tuple ``scalars(t)`` and implement ``_update(theta, grad, state, scalars)``, changing θ and
     the state in place. lr (and any other hyper-parameter) is a plain attribute that schedules may
-    set between steps.
+    set between steps. ``step`` takes its numbers from ``numbers(t)``, which is ``scalars`` unless
+    a CUDA graph has put its own there (``tinygan.graph``).
     """
 
     STATE = ()
-    SCALARS_CHANGE_EVERY_STEP = False    # True where scalars(t) depends on t (Adam)
 
     def __init__(self, network, lr):
         self.network, self.lr = network, lr
         self.state = {}      # {parameter name: {state name: array}}
         self.steps = 0
-        self.device_scalars = None   # scalars(t) as 0-d device arrays, after hold_scalars_on_device
+        self.numbers = self.scalars
 
     def step(self):
         """One update of every parameter; ``steps`` counts them (Adam's t)."""
         self.steps += 1
-        scalars = self.device_scalars or self.scalars(self.steps)
+        scalars = self.numbers(self.steps)
         for name, params, grads, key in self.network.parameters():
             theta = params[key]
             if name not in self.state:
                 xp = backend.array_module(theta)
                 self.state[name] = {s: xp.zeros_like(theta) for s in self.STATE}
             self._update(theta, grads[key], self.state[name], scalars)
-
-    def hold_scalars_on_device(self, xp, dtype):
-        """From now on ``step`` reads its numbers from 0-d device arrays that
-        ``write_device_scalars`` fills: a CUDA graph that recorded a step reads each new lr."""
-        self.device_scalars = tuple(xp.zeros((), dtype) for _ in self.scalars(1))
-
-    def write_device_scalars(self):
-        """Fills the device scalars with the numbers of the next step (before it, outside any graph)."""
-        for array, value in zip(self.device_scalars, self.scalars(self.steps + 1)):
-            array.fill(value)
 
     def state_dict(self):
         """{"<state>.<parameter name>": host array, "steps": count}, for checkpoints."""
@@ -140,8 +130,6 @@ class Adam(Optimizer):
     def __init__(self, network, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8):
         super().__init__(network, lr)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-
-    SCALARS_CHANGE_EVERY_STEP = True      # the bias corrections c = 1 − βᵗ
 
     def scalars(self, t):
         b1, b2 = self.beta1, self.beta2
