@@ -72,7 +72,7 @@ class GAN:
         self.k, self.update = k, update
         self.generator_loss = GENERATOR_LOSSES[generator_loss]
         self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
-        self.G_noise, self._last_z, self._last_labels = G_noise, None, None     # G's step may reuse D's z
+        self.G_noise = G_noise                                      # G's step may reuse D's z
         self.dtype, self.n_pixels = generator.dtype, generator.out_features   # float32 (float64 in the tests)
         self.set_rng(rng)
 
@@ -108,38 +108,41 @@ class GAN:
         are drawn uniformly, so the samples follow G's marginal over the classes."""
         return self.generate(self.sample_noise(m), self.sample_labels(m), train)
 
-    def discriminator_step(self, x, labels=None):
-        """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, n_pixels) float32.
+    def draw(self, m):
+        """What G takes for m samples (Algorithm 1, lines 3 and 7): (z, labels), z ~ p_z and, for a
+        conditional GAN, labels drawn uniformly (None otherwise)."""
+        return self.sample_noise(m), self.sample_labels(m)
+
+    def judge(self, x, labels, noise):
+        """D's outputs, as logits, on the m real rows x and then the m fakes G(noise): one forward of
+        2m rows, so one set of dropout masks serves both halves. Returns (2m, 1)."""
+        x_fake = self.generate(*noise)
+        xp = backend.array_module(x)
+        return self.D.forward(xp.concatenate([self.with_labels(x, labels), self.with_labels(x_fake, noise[1])]))
+
+    def discriminator_step(self, x, labels=None, noise=None):
+        """One D update (Algorithm 1, lines 3-5) on the real minibatch x: (m, n_pixels) float32,
+        against G(noise), noise = (z, labels) of m fakes (drawn here if None).
 
         Real and fake rows go through D as one batch of 2m, so one forward and one backward
         serve both halves. D's cost is ``disc_cost``. Returns (D's cost, mean D(x),
         mean D(G(z))) as 0-d device arrays.
         """
-        xp = backend.array_module(x)
-        m = len(x)
-        z = self._last_z = self.sample_noise(m)                     # line 3: m noise samples
-        fake_labels = self._last_labels = self.sample_labels(m)
-        x_fake = self.generate(z, fake_labels)
-        logits = self.D.forward(xp.concatenate([self.with_labels(x, labels),      # line 4: x, the data
-                                                self.with_labels(x_fake, fake_labels)]))
+        logits = self.judge(x, labels, noise or self.draw(len(x)))    # lines 3-4: z, and x from the data
         disc_loss, d_logits = self.disc_cost(logits)
         self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
         self.D_optimizer.step()
         self.clip_critic()
-        outputs = self.outputs(logits)
-        return disc_loss, outputs[:m].mean(), outputs[m:].mean()
+        return (disc_loss, *self.means(logits))
 
-    def generator_step(self, m):
-        """One G update (Algorithm 1, lines 7-8) with a fresh noise minibatch of size m.
+    def generator_step(self, m, noise=None):
+        """One G update (Algorithm 1, lines 7-8) on m fakes G(noise), noise = (z, labels) (a fresh
+        draw if None).
 
         The gradient flows through D to its input only: D's parameters, gradients and optimiser state
         are left exactly as they were. Returns G's loss as a 0-d device array.
         """
-        if self.G_noise == "shared":
-            z, labels = self._last_z, self._last_labels
-        else:
-            z = self.sample_noise(m)                                # line 7: m noise samples
-            labels = self.sample_labels(m)
+        z, labels = noise or self.draw(m)                           # line 7: m noise samples
         logits = self.D.forward(self.with_labels(self.generate(z, labels), labels))
         gen_loss, d_logits = self.generator_loss(logits)            # line 8: descend G's cost
         self.G.backward(self.D.backward_input(d_logits)[:, :self.n_pixels])
@@ -150,13 +153,8 @@ class GAN:
         """What the paper's released code did: one minibatch, one z, one D forward (so one set of
         dropout masks); D's and G's gradients from that pass, both applied in one step.
         Returns (D loss, G loss, mean D(x), mean D(G(z))) as 0-d device arrays."""
-        xp = backend.array_module(x)
-        m = len(x)
-        z = self.sample_noise(m)
-        fake_labels = self.sample_labels(m)
-        x_fake = self.generate(z, fake_labels)
-        logits = self.D.forward(xp.concatenate([self.with_labels(x, labels),
-                                                self.with_labels(x_fake, fake_labels)]))
+        xp, m = backend.array_module(x), len(x)
+        logits = self.judge(x, labels, self.draw(m))
         disc_loss, d_logits = self.disc_cost(logits)
         gen_loss, d_fake_logits = self.generator_loss(logits[m:])
         d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
@@ -165,8 +163,7 @@ class GAN:
         self.D_optimizer.step()
         self.G_optimizer.step()
         self.clip_critic()
-        outputs = self.outputs(logits)
-        return disc_loss, gen_loss, outputs[:m].mean(), outputs[m:].mean()
+        return (disc_loss, gen_loss, *self.means(logits))
 
     def train_iteration(self, batches):
         """One iteration of Algorithm 1's outer loop, drawing k real minibatches from the
@@ -177,10 +174,17 @@ class GAN:
         else:
             for _ in range(self.k):                                 # line 2: for k steps
                 x, labels = self._real(batches)
-                disc_loss, mean_D_x, mean_D_G_z = self.discriminator_step(x, labels)
-            gen_loss = self.generator_step(len(x))                  # lines 7-8: then one G step
+                noise = self.draw(len(x))                           # line 3
+                disc_loss, mean_D_x, mean_D_G_z = self.discriminator_step(x, labels, noise)
+            fresh = self.G_noise == "fresh"                         # line 7 (or the last D step's z)
+            gen_loss = self.generator_step(len(x), self.draw(len(x)) if fresh else noise)
             stats = (disc_loss, gen_loss, mean_D_x, mean_D_G_z)
         return backend.array_module(stats[0]).stack(stats)
+
+    def means(self, logits):
+        """(mean D(x), mean D(G(z))) of the (2m, 1) logits of m real rows then m fakes."""
+        outputs, m = self.outputs(logits), len(logits) // 2
+        return outputs[:m].mean(), outputs[m:].mean()
 
     def _real(self, batches):
         """The next real minibatch as (x, labels): labels None for an unconditional GAN."""
