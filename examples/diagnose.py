@@ -27,7 +27,7 @@ def diagnose(gan, real):
         pre_activation = layer.forward(pre_activation, train=False)
     fake = gan.G.forward(z)
     logits = gan.D.forward(np.concatenate([real, fake]), train=False)
-    _, d_logits = gan.generator_loss(gan.D.forward(fake, train=True))
+    _, d_logits = gan.objective.generator_loss(gan.D.forward(fake, train=True))
     gan.G.backward(gan.D.backward_input(d_logits))
     return {"saturated": float(((fake < 1e-4) | (fake > 1 - 1e-4)).mean()),
             "|pre|": float(np.median(np.abs(pre_activation))),

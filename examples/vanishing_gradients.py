@@ -17,6 +17,7 @@ import numpy as np
 from tinygan import cli, plots
 from tinygan.gan import GAN
 from tinygan.layers import Linear, ReLU
+from tinygan.losses import WassersteinObjective
 from tinygan.network import Sequential
 from tinygan.optim import RMSProp
 
@@ -46,7 +47,7 @@ def trained_critic(steps, clip, seed):
     critic = Sequential(Linear(1, 64, rng=rng, dtype=np.float64), ReLU(), Linear(64, 64, rng=rng, dtype=np.float64),
                         ReLU(), Linear(64, 1, rng=rng, dtype=np.float64))
     gan = GAN(G, critic, RMSProp(G, 0.0), RMSProp(critic, 1e-3), noise_dim=1, rng=np.random.default_rng(seed + 1),
-              generator_loss="wasserstein", objective="wasserstein", clip=clip)
+              objective=WassersteinObjective(clip))
 
     def real():
         while True:

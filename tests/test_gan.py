@@ -9,7 +9,7 @@ from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.gan import GAN, draw_noise
 from tinygan.layers import Linear, Maxout, ReLU, Sigmoid
-from tinygan.losses import GENERATOR_LOSSES, bce_with_logits, non_saturating_generator_loss
+from tinygan.losses import WassersteinObjective, bce_with_logits, non_saturating_generator_loss
 from tinygan.network import Sequential
 from tinygan.optim import MomentumSGD
 from tinygan.presets import small_gan
@@ -36,7 +36,7 @@ def grads_of(net):
 @pytest.mark.parametrize("weight", [1.0, 0.5])
 def test_discriminator_step_equals_separate_real_and_fake_passes(weight, device):
     gan, x = tiny_gan(device), real_batch(device)
-    gan.D_loss_weight = weight                            # 1: Algorithm 1 as printed; ½: the released code
+    gan.objective.weight = weight                         # 1: Algorithm 1 as printed; ½: the released code
     reference = tiny_gan(device)                          # same weights, same generator state
     gan.discriminator_step(x)
     # by hand: D on the real rows and D on the fake rows in two calls with separate caches
@@ -94,7 +94,7 @@ def test_simultaneous_step_gradients_match_finite_differences():
 
     def logits():
         return reference.D.forward(np.concatenate([x, reference.G.forward(z)]))
-    costs = {"D": lambda: float(gan.D_loss_weight * 2 * bce_with_logits(logits(), targets)[0]),
+    costs = {"D": lambda: float(gan.objective.weight * 2 * bce_with_logits(logits(), targets)[0]),
              "G": lambda: float(non_saturating_generator_loss(logits()[m:])[0])}
     for player in ("D", "G"):
         mine, theirs = getattr(gan, player), getattr(reference, player)
@@ -183,8 +183,7 @@ def test_shared_noise_gives_g_the_d_steps_samples():
 
 def test_a_wasserstein_critic_step_descends_its_cost_and_clips_every_weight():
     gan = tiny_gan()
-    gan.objective, gan.clip = "wasserstein", 0.05
-    gan.generator_loss = GENERATOR_LOSSES["wasserstein"]
+    gan.objective = WassersteinObjective(clip=0.05)
     reference = copy.deepcopy(gan)
     x = real_batch("numpy")
     cost, mean_f_real, mean_f_fake = gan.discriminator_step(x)

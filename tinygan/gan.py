@@ -21,11 +21,10 @@ label beside z and beside x: G learns p(x | y).
 import numpy as np
 
 from . import backend
-from .losses import GENERATOR_LOSSES, bce_with_logits, critic_loss, sigmoid
+from .losses import GANObjective
 
 UPDATES = ("alternating", "simultaneous")
 NOISE_FOR_G = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) or the D step's z
-OBJECTIVES = ("gan", "wasserstein")
 NOISE_PRIORS = ("uniform", "gaussian")
 
 
@@ -52,26 +51,19 @@ class GAN:
     """
 
     def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
-                 noise_range=np.sqrt(3), noise_prior="uniform", k=1, generator_loss="non-saturating",
-                 update="alternating", G_noise="fresh", D_loss_weight=1.0, objective="gan", clip=0.0,
-                 n_classes=0):
-        for name, value, allowed in (("generator loss", generator_loss, sorted(GENERATOR_LOSSES)),
-                                     ("update", update, UPDATES), ("G_noise", G_noise, NOISE_FOR_G),
-                                     ("objective", objective, OBJECTIVES),
+                 noise_range=np.sqrt(3), noise_prior="uniform", k=1, update="alternating", G_noise="fresh",
+                 objective=None, n_classes=0):
+        for name, value, allowed in (("update", update, UPDATES), ("G_noise", G_noise, NOISE_FOR_G),
                                      ("noise prior", noise_prior, NOISE_PRIORS)):
             if value not in allowed:
                 raise ValueError(f"{name} {value!r}: expected one of {allowed}")
         if k < 1 or (update == "simultaneous" and k != 1):
             raise ValueError(f"k={k}: expected k ≥ 1 (and k = 1 for simultaneous updates)")
-        if (objective == "wasserstein") != (generator_loss == "wasserstein"):
-            raise ValueError(f"objective {objective!r} with generator loss {generator_loss!r}: a WGAN's "
-                             "critic goes with the 'wasserstein' loss, and only with it")
         self.G, self.D = generator, discriminator
         self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
         self.noise_dim, self.noise_range, self.noise_prior = noise_dim, noise_range, noise_prior
-        self.k, self.update = k, update
-        self.generator_loss = GENERATOR_LOSSES[generator_loss]
-        self.D_loss_weight, self.objective, self.clip, self.n_classes = D_loss_weight, objective, clip, n_classes
+        self.k, self.update, self.n_classes = k, update, n_classes
+        self.objective = objective or GANObjective()                # D's and G's costs (losses.py)
         self.G_noise = G_noise                                      # G's step may reuse D's z
         self.dtype, self.n_pixels = generator.dtype, generator.out_features   # float32 (float64 in the tests)
         self.set_rng(rng)
@@ -125,14 +117,14 @@ class GAN:
         against G(noise), noise = (z, labels) of m fakes (drawn here if None).
 
         Real and fake rows go through D as one batch of 2m, so one forward and one backward
-        serve both halves. D's cost is ``disc_cost``. Returns (D's cost, mean D(x),
+        serve both halves. D's cost is the objective's. Returns (D's cost, mean D(x),
         mean D(G(z))) as 0-d device arrays.
         """
         logits = self.judge(x, labels, noise or self.draw(len(x)))    # lines 3-4: z, and x from the data
-        disc_loss, d_logits = self.disc_cost(logits)
+        disc_loss, d_logits = self.objective.disc_cost(logits)
         self.D.backward(d_logits)                                   # line 5: ascend V = descend BCE
         self.D_optimizer.step()
-        self.clip_critic()
+        self.objective.after_step(self.D)
         return (disc_loss, *self.means(logits))
 
     def generator_step(self, m, noise=None):
@@ -144,7 +136,7 @@ class GAN:
         """
         z, labels = noise or self.draw(m)                           # line 7: m noise samples
         logits = self.D.forward(self.with_labels(self.generate(z, labels), labels))
-        gen_loss, d_logits = self.generator_loss(logits)            # line 8: descend G's cost
+        gen_loss, d_logits = self.objective.generator_loss(logits)  # line 8: descend G's cost
         self.G.backward(self.D.backward_input(d_logits)[:, :self.n_pixels])
         self.G_optimizer.step()
         return gen_loss
@@ -155,14 +147,14 @@ class GAN:
         Returns (D loss, G loss, mean D(x), mean D(G(z))) as 0-d device arrays."""
         xp, m = backend.array_module(x), len(x)
         logits = self.judge(x, labels, self.draw(m))
-        disc_loss, d_logits = self.disc_cost(logits)
-        gen_loss, d_fake_logits = self.generator_loss(logits[m:])
+        disc_loss, d_logits = self.objective.disc_cost(logits)
+        gen_loss, d_fake_logits = self.objective.generator_loss(logits[m:])
         d_logits_for_g = xp.concatenate([xp.zeros_like(d_fake_logits), d_fake_logits])
         self.G.backward(self.D.backward_input(d_logits_for_g)[m:, :self.n_pixels])  # G's gradient ...
         self.D.backward(d_logits)                                   # ... and D's, from one pass
         self.D_optimizer.step()
         self.G_optimizer.step()
-        self.clip_critic()
+        self.objective.after_step(self.D)
         return (disc_loss, gen_loss, *self.means(logits))
 
     def train_iteration(self, batches):
@@ -183,39 +175,13 @@ class GAN:
 
     def means(self, logits):
         """(mean D(x), mean D(G(z))) of the (2m, 1) logits of m real rows then m fakes."""
-        outputs, m = self.outputs(logits), len(logits) // 2
+        outputs, m = self.objective.outputs(logits), len(logits) // 2
         return outputs[:m].mean(), outputs[m:].mean()
 
     def _real(self, batches):
         """The next real minibatch as (x, labels): labels None for an unconditional GAN."""
         batch = next(batches)
         return batch if self.n_classes else (batch, None)
-
-    def outputs(self, logits):
-        """What D says of each row: D(x) = σ(a) for a GAN, the critic's score f(x) for a WGAN."""
-        return sigmoid(logits) if self.objective == "gan" else logits
-
-    def clip_critic(self):
-        """WGAN: every critic weight back into [−clip, clip] (a crude Lipschitz constraint)."""
-        if self.objective == "wasserstein" and self.clip:
-            for _, params, _, key in self.D.parameters():
-                backend.array_module(params[key]).clip(params[key], -self.clip, self.clip, out=params[key])
-
-    def disc_cost(self, logits):
-        """D's cost on (2m, 1) logits, m real rows then m fake ones, and dL/dlogits:
-
-            D_loss_weight · [BCE(D(x), 1) + BCE(D(G(z)), 0)],   each BCE a mean over m rows.
-
-        Weight 1 is Algorithm 1 as printed (descend the BCE = ascend V); the released code used
-        ½, the mean over the 2m rows. Scaling a cost by c is scaling D's step by c. A WGAN's
-        critic has ``critic_loss`` instead."""
-        xp, m = backend.array_module(logits), len(logits) // 2
-        targets = xp.concatenate([xp.ones((m, 1), self.dtype), xp.zeros((m, 1), self.dtype)])
-        if self.objective == "wasserstein":
-            return critic_loss(logits, targets)
-        mean_of_2m, d_logits = bce_with_logits(logits, targets)         # = ½[BCE real + BCE fake]
-        scale = self.dtype.type(2 * self.D_loss_weight)
-        return scale * mean_of_2m, scale * d_logits
 
     def state_dict(self):
         """Every array needed to resume: both networks and both optimisers, host arrays."""

@@ -106,6 +106,71 @@ GENERATOR_LOSSES = {
 }
 
 
+# ----------------------------------------------------------------------------- objectives
+# An objective is one value holding what D's output means, D's cost on m real rows then m fakes,
+# G's cost, and what follows D's step. D's cost returns (mean cost, dL/dlogits) as every loss here.
+
+def real_then_fake(logits):
+    """The targets of (2m, 1) logits whose first m rows are real: 1 on those, 0 on the fakes."""
+    xp, m = backend.array_module(logits), len(logits) // 2
+    return xp.concatenate([xp.ones((m, 1), logits.dtype), xp.zeros((m, 1), logits.dtype)])
+
+
+class GANObjective:
+    """Goodfellow et al. (2014): D(x) = σ(a) is the probability that x is real, and D descends
+
+        weight · [BCE(D(x), 1) + BCE(D(G(z)), 0)],   each BCE a mean over its m rows.
+
+    Weight 1 is Algorithm 1 as printed (descending the BCE is ascending V); the released code used
+    ½, the mean over the 2m rows; scaling a cost by c scales D's step by c. G descends one of the
+    GENERATOR_LOSSES (the non-saturating −log D(G(z)) by default, the paper's §3)."""
+
+    def __init__(self, generator_loss="non-saturating", weight=1.0):
+        allowed = sorted(set(GENERATOR_LOSSES) - {"wasserstein"})
+        if generator_loss not in allowed:
+            raise ValueError(f"generator loss {generator_loss!r}: expected one of {allowed} (a WGAN's "
+                             "critic goes with the 'wasserstein' loss: WassersteinObjective)")
+        self.generator_loss, self.weight = GENERATOR_LOSSES[generator_loss], weight
+
+    def disc_cost(self, logits):
+        mean_of_2m, d_logits = bce_with_logits(logits, real_then_fake(logits))   # = ½[BCE real + BCE fake]
+        scale = logits.dtype.type(2 * self.weight)
+        return scale * mean_of_2m, scale * d_logits
+
+    @staticmethod
+    def outputs(logits):
+        """What D says of each row: D(x) = σ(a)."""
+        return sigmoid(logits)
+
+    def after_step(self, discriminator):
+        """Nothing follows D's step."""
+
+
+class WassersteinObjective:
+    """Arjovsky et al. (2017): D is a critic f whose cost is mean f(G(z)) − mean f(x) (``critic_loss``),
+    G descends −mean f(G(z)), and after each of its steps every critic weight is clipped back into
+    [−clip, clip], a crude Lipschitz constraint (0: no clipping)."""
+
+    generator_loss = staticmethod(wasserstein_generator_loss)
+
+    def __init__(self, clip=0.0):
+        self.clip = clip
+
+    @staticmethod
+    def disc_cost(logits):
+        return critic_loss(logits, real_then_fake(logits))
+
+    @staticmethod
+    def outputs(logits):
+        """What the critic says of each row: its score f(x), not squashed."""
+        return logits
+
+    def after_step(self, discriminator):
+        if self.clip:
+            for _, params, _, key in discriminator.parameters():
+                backend.array_module(params[key]).clip(params[key], -self.clip, self.clip, out=params[key])
+
+
 def softmax_cross_entropy(logits, labels):
     """Cross-entropy of a softmax classifier, mean over rows: −log softmax(a)[y].
 

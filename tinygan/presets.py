@@ -9,12 +9,13 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from . import backend, checkpoint
-from .gan import NOISE_FOR_G, NOISE_PRIORS, OBJECTIVES, GAN, UPDATES
+from .gan import NOISE_FOR_G, NOISE_PRIORS, GAN, UPDATES
 from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
-from .losses import GENERATOR_LOSSES
+from .losses import GENERATOR_LOSSES, GANObjective, WassersteinObjective
 from .network import Sequential
 from .optim import Adam, MomentumSGD, RMSProp, exponential_decay, linear_ramp
 
+OBJECTIVES = ("gan", "wasserstein")     # Config.objective: GANObjective or WassersteinObjective (objective_of)
 OPTIMIZERS = {"momentum": lambda network, config: MomentumSGD(network, config.lr, config.momentum_start),
               "rmsprop": lambda network, config: RMSProp(network, config.lr),
               "adam": lambda network, config: Adam(network, config.lr)}
@@ -206,9 +207,15 @@ def paper_gan(config, pixel_means, device="numpy"):
     make_optimizer = OPTIMIZERS[config.optimizer]
     return GAN(generator, discriminator, make_optimizer(generator, config), make_optimizer(discriminator, config),
                config.noise_dim, backend.default_rng(config.seed + 1, device),
-               noise_range=config.noise_range, noise_prior=config.noise_prior, k=config.k,
-               generator_loss=config.generator_loss, update=config.update, G_noise=config.G_noise,
-               D_loss_weight=config.D_loss_weight, objective=config.objective, clip=config.clip, n_classes=config.n_classes)
+               noise_range=config.noise_range, noise_prior=config.noise_prior, k=config.k, update=config.update,
+               G_noise=config.G_noise, objective=objective_of(config), n_classes=config.n_classes)
+
+
+def objective_of(config):
+    """The objective value that the configuration's names describe."""
+    if config.objective == "wasserstein":
+        return WassersteinObjective(config.clip)
+    return GANObjective(config.generator_loss, config.D_loss_weight)
 
 
 def apply_paper_schedule(gan, config, iteration, epoch):
@@ -330,7 +337,7 @@ def average_generators(paths, device="numpy"):
 
 
 def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, noise_range=np.sqrt(3),
-              dtype=np.float32, D_loss_weight=0.5, **gan_options):
+              dtype=np.float32, D_loss_weight=0.5, generator_loss="non-saturating", **gan_options):
     """A small fully connected GAN for low-dimensional toys (the paper's Figure 1, the tests):
     G: Linear → ReLU → Linear → ReLU → Linear; D: Linear → Tanh → Linear → Tanh → Linear (logits).
     On the host, with the released code's ½ on D's cost; gan_options: k, generator_loss, update."""
@@ -343,4 +350,4 @@ def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, n
                                Linear(hidden, 1, rng=rng, dtype=dtype))
     return GAN(generator, discriminator, MomentumSGD(generator, lr, momentum),
                MomentumSGD(discriminator, lr, momentum), noise_dim, np.random.default_rng(seed + 1),
-               noise_range=noise_range, D_loss_weight=D_loss_weight, **gan_options)
+               noise_range=noise_range, objective=GANObjective(generator_loss, D_loss_weight), **gan_options)
