@@ -38,7 +38,8 @@ from tinygan.gan import NOISE_FOR_G, UPDATES, draw_noise
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
-from tinygan.presets import PRESETS, Config, ConfigError, TooLarge, apply_paper_schedule, load_gan, paper_gan, \
+from tinygan.optim import apply_paper_schedule
+from tinygan.presets import PRESETS, Config, ConfigError, TooLarge, load_gan, paper_gan, \
     pixel_means_of, preset_name, save_gan
 
 STATS = ["disc_loss", "gen_loss", "mean_D_x", "mean_D_G_z"]   # GAN.train_iteration's order

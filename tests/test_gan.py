@@ -8,11 +8,27 @@ import pytest
 from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.gan import GAN, draw_noise
-from tinygan.layers import Linear, Maxout, ReLU, Sigmoid
-from tinygan.losses import WassersteinObjective, bce_with_logits, non_saturating_generator_loss
+from tinygan.layers import Linear, Maxout, ReLU, Sigmoid, Tanh
+from tinygan.losses import GANObjective, WassersteinObjective, bce_with_logits, non_saturating_generator_loss
 from tinygan.network import Sequential
 from tinygan.optim import MomentumSGD
-from tinygan.presets import small_gan
+
+
+def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, noise_range=np.sqrt(3),
+              dtype=np.float32, D_loss_weight=0.5, generator_loss="non-saturating", **gan_options):
+    """A small fully connected GAN for 1-D data: G: Linear → ReLU → Linear → ReLU → Linear;
+    D: Linear → Tanh → Linear → Tanh → Linear (logits). On the host, with the released code's ½
+    on D's cost; gan_options: k, update."""
+    rng = np.random.default_rng(seed)
+    generator = Sequential(Linear(noise_dim, hidden, rng=rng, dtype=dtype), ReLU(),
+                           Linear(hidden, hidden, rng=rng, dtype=dtype), ReLU(),
+                           Linear(hidden, data_dim, rng=rng, dtype=dtype))
+    discriminator = Sequential(Linear(data_dim, hidden, rng=rng, dtype=dtype), Tanh(),
+                               Linear(hidden, hidden, rng=rng, dtype=dtype), Tanh(),
+                               Linear(hidden, 1, rng=rng, dtype=dtype))
+    return GAN(generator, discriminator, MomentumSGD(generator, lr, momentum),
+               MomentumSGD(discriminator, lr, momentum), noise_dim, np.random.default_rng(seed + 1),
+               noise_range=noise_range, objective=GANObjective(generator_loss, D_loss_weight), **gan_options)
 
 
 def tiny_gan(device="numpy", update="alternating", k=1, dtype=np.float64):

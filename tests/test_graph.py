@@ -13,7 +13,8 @@ from examples_helper import load_example
 from test_devices import FLOAT32_TOL
 from tinygan import backend, checkpoint
 from tinygan.graph import CaptureError, CapturedIteration
-from tinygan.presets import PRESETS, apply_paper_schedule, paper_gan
+from tinygan.optim import apply_paper_schedule
+from tinygan.presets import PRESETS, paper_gan
 
 RUNS = [("default", "alternating"), ("paper", "simultaneous"), ("wgan", "alternating"), ("cgan", "alternating")]
 

@@ -118,7 +118,9 @@ def test_the_papers_momentum_ramp():
 def test_presets_scale_each_networks_lr():
     from dataclasses import replace
 
-    from tinygan.presets import PRESETS, apply_paper_schedule, small_gan
+    from test_gan import small_gan
+    from tinygan.optim import apply_paper_schedule
+    from tinygan.presets import PRESETS
     gan = small_gan(1)
     config = replace(PRESETS["paper"], D_lr_scale=0.5, G_lr_scale=2.0)
     lr, momentum = apply_paper_schedule(gan, config, iteration=0, epoch=0)

@@ -168,3 +168,17 @@ def linear_ramp(start_value, end_value, start_epoch, end_epoch, epoch):
         return end_value
     alpha = (epoch - start_epoch) / (end_epoch - start_epoch)
     return (1 - alpha) * start_value + alpha * end_value
+
+
+def apply_paper_schedule(gan, config, iteration, epoch):
+    """The paper's schedules (a ``presets.Config``'s numbers) applied to a GAN's two optimisers:
+    both lr for ``iteration`` updates done and momentum for ``epoch`` epochs done. One update = one iteration of Algorithm 1 (one SGD step in the paper's code).
+    Returns (lr, momentum) before the per-network lr scales."""
+    lr = exponential_decay(config.lr, config.lr_decay, config.min_lr, iteration)
+    momentum = linear_ramp(config.momentum_start, config.momentum_end,
+                           config.momentum_start_epoch, config.momentum_end_epoch, epoch)
+    for optimizer, scale in ((gan.G_optimizer, config.G_lr_scale), (gan.D_optimizer, config.D_lr_scale)):
+        optimizer.lr = lr * scale
+        if isinstance(optimizer, MomentumSGD):
+            optimizer.momentum = momentum
+    return lr, momentum

@@ -1,6 +1,6 @@
 """The MNIST GAN of the paper's released code (goodfeli/adversarial, mnist.yaml), number for
-number, as a configuration; the networks, optimisers and schedules it describes; and the
-checkpoints of a run of it, written and read in one place."""
+number, as a configuration; the networks and optimisers it describes (its schedules are
+``optim.apply_paper_schedule``); and the checkpoints of a run of it, written and read in one place."""
 import json
 import numbers
 import os
@@ -10,10 +10,10 @@ import numpy as np
 
 from . import backend, checkpoint
 from .gan import NOISE_FOR_G, NOISE_PRIORS, GAN, UPDATES
-from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, Tanh, sigmoid_bias_from_means, uniform
+from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, sigmoid_bias_from_means, uniform
 from .losses import GENERATOR_LOSSES, GANObjective, WassersteinObjective
 from .network import Sequential
-from .optim import Adam, MomentumSGD, RMSProp, exponential_decay, linear_ramp
+from .optim import Adam, MomentumSGD, RMSProp
 
 OBJECTIVES = ("gan", "wasserstein")     # Config.objective: GANObjective or WassersteinObjective (objective_of)
 OPTIMIZERS = {"momentum": lambda network, config: MomentumSGD(network, config.lr, config.momentum_start),
@@ -218,20 +218,6 @@ def objective_of(config):
     return GANObjective(config.generator_loss, config.D_loss_weight)
 
 
-def apply_paper_schedule(gan, config, iteration, epoch):
-    """Sets both optimisers' lr for ``iteration`` updates done and momentum for ``epoch``
-    epochs done. One update = one iteration of Algorithm 1 (one SGD step in the paper's code).
-    Returns (lr, momentum) before the per-network lr scales."""
-    lr = exponential_decay(config.lr, config.lr_decay, config.min_lr, iteration)
-    momentum = linear_ramp(config.momentum_start, config.momentum_end,
-                           config.momentum_start_epoch, config.momentum_end_epoch, epoch)
-    for optimizer, scale in ((gan.G_optimizer, config.G_lr_scale), (gan.D_optimizer, config.D_lr_scale)):
-        optimizer.lr = lr * scale
-        if isinstance(optimizer, MomentumSGD):
-            optimizer.momentum = momentum
-    return lr, momentum
-
-
 def save_gan(path, gan, config, iteration, epoch, generator_only=False, **provenance):
     """Writes a checkpoint of a run: both networks and optimisers, the configuration, the
     progress (iteration, epoch), the noise generator's state and any ``provenance`` entries.
@@ -334,20 +320,3 @@ def average_generators(paths, device="numpy"):
     gan, config, meta = load_gan(seen[max(seen)][1], device)
     gan.G.load_state_dict({name: value / len(paths) for name, value in total.items()})
     return gan, config, {**meta, "averaged_epochs": [seen[i][0] for i in sorted(seen)]}
-
-
-def small_gan(data_dim, noise_dim=1, hidden=32, seed=0, lr=0.05, momentum=0.5, noise_range=np.sqrt(3),
-              dtype=np.float32, D_loss_weight=0.5, generator_loss="non-saturating", **gan_options):
-    """A small fully connected GAN for low-dimensional toys (the paper's Figure 1, the tests):
-    G: Linear → ReLU → Linear → ReLU → Linear; D: Linear → Tanh → Linear → Tanh → Linear (logits).
-    On the host, with the released code's ½ on D's cost; gan_options: k, generator_loss, update."""
-    rng = np.random.default_rng(seed)
-    generator = Sequential(Linear(noise_dim, hidden, rng=rng, dtype=dtype), ReLU(),
-                           Linear(hidden, hidden, rng=rng, dtype=dtype), ReLU(),
-                           Linear(hidden, data_dim, rng=rng, dtype=dtype))
-    discriminator = Sequential(Linear(data_dim, hidden, rng=rng, dtype=dtype), Tanh(),
-                               Linear(hidden, hidden, rng=rng, dtype=dtype), Tanh(),
-                               Linear(hidden, 1, rng=rng, dtype=dtype))
-    return GAN(generator, discriminator, MomentumSGD(generator, lr, momentum),
-               MomentumSGD(discriminator, lr, momentum), noise_dim, np.random.default_rng(seed + 1),
-               noise_range=noise_range, objective=GANObjective(generator_loss, D_loss_weight), **gan_options)
