@@ -46,7 +46,8 @@ STATS = ["disc_loss", "gen_loss", "mean_D_x", "mean_D_G_z"]   # GAN.train_iterat
 FLAGS = {"batch_size": "--batch-size", "k": "--k", "generator_loss": "--loss", "update": "--update",
          "G_noise": "--g-noise", "seed": "--seed"}         # flags that set a field of the Config
 N_FIXED, N_QUALITY = 100, 2000                            # samples in each grid / each quality row
-COLLAPSE_AFTER_EPOCH, COLLAPSE_SHARE, COLLAPSE_D_FAKE = 2, 0.5, 0.01   # what "looks collapsed" means
+COLLAPSE_AFTER_EPOCH, COLLAPSE_SHARE, COLLAPSE_D_FAKE = 2, 0.5, 0.01   # what "looks collapsed" means,
+COLLAPSE_EPOCHS = 2                                                   # ... this many epochs in a row
 
 
 def parse_args(argv=None):
@@ -126,6 +127,7 @@ class Run:
     keep_every: int
     checkpoint_every: float    # seconds between rewrites of checkpoint.npz
     iterate: object            # gan.train_iteration, or its CapturedIteration
+    collapsed_epochs: int = 0  # whole epochs in a row that looked collapsed
     warned: bool = False
 
 
@@ -311,12 +313,14 @@ def end_epoch(run, iteration, epoch, lr, momentum, whole=True):
 
 
 def warn_if_collapsed(run, row):
-    """Prints one warning, the first epoch after the second that looks collapsed."""
+    """Prints one warning when, after the second epoch, two epochs in a row look collapsed (a run that
+    trains can look so for one epoch and recover)."""
     top, mean_D_G_z = row["top_share"], row["mean_D_G_z"]
     collapsed = mean_D_G_z < COLLAPSE_D_FAKE or (top != "" and top > COLLAPSE_SHARE)
-    if collapsed and row["epoch"] > COLLAPSE_AFTER_EPOCH and not run.warned:
+    run.collapsed_epochs = run.collapsed_epochs + 1 if collapsed and row["epoch"] > COLLAPSE_AFTER_EPOCH else 0
+    if run.collapsed_epochs >= COLLAPSE_EPOCHS and not run.warned:
         run.warned = True
-        print(f"warning: epoch {row['epoch']} looks collapsed: mean D(G(z)) {mean_D_G_z:.4f}, largest class share "
+        print(f"warning: epochs {row['epoch'] - 1}–{row['epoch']} look collapsed: mean D(G(z)) {mean_D_G_z:.4f}, largest class share "
               f"{top or 'n/a'} (a run that trains keeps D(G(z)) above {COLLAPSE_D_FAKE} and no class above "
               f"{COLLAPSE_SHARE:.0%}). Such runs rarely recover: restart with another --seed, or with the "
               "default preset.", flush=True)

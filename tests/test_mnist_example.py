@@ -415,3 +415,17 @@ def test_a_damaged_metrics_csv_stops_a_resume_with_one_line(csv_bytes, problem, 
     (tmp_path / "metrics.csv").write_bytes(csv_bytes)
     line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--max-iters", "6")
     assert problem in line and line.endswith("resuming needs the run's own metrics.csv")
+
+
+def test_the_collapse_warning_waits_for_two_collapsed_epochs_in_a_row(capsys):
+    """Epoch 3 of a run that trains can look collapsed (one class at 50 %) and recover at epoch 4;
+    a collapsed run stays so. The warning fires once, at the second collapsed epoch in a row."""
+    from types import SimpleNamespace
+    run_state = SimpleNamespace(collapsed_epochs=0, warned=False)
+    rows = [(2, 0.001, 1.0), (3, 0.14, 0.5015), (4, 0.2, 0.34), (5, 0.003, 0.9), (6, 0.002, 1.0), (7, 0.002, 1.0)]
+    warned_at = []
+    for epoch, mean_D_G_z, top in rows:
+        mnist_gan.warn_if_collapsed(run_state, {"epoch": epoch, "mean_D_G_z": mean_D_G_z, "top_share": top})
+        if capsys.readouterr().out:
+            warned_at.append(epoch)
+    assert warned_at == [6]
