@@ -21,10 +21,8 @@ Writes, under --out (default runs/mnist; a folder that holds a run is refused un
     checkpoint_epoch_NNN.npz   a copy kept every --keep-every epochs
     samples_nearest.png        samples beside their nearest training image (the paper's Fig. 2)
 """
-import contextlib
 import glob
 import os
-import re
 import signal
 import sys
 import time
@@ -206,15 +204,17 @@ def check_out_folder(out):
 def claim(out, args):
     """Within the folder's lock (runs.owned): refuses to mix two runs in one folder, and clears the
     folder's run for --overwrite."""
-    holds = [name for name in ("checkpoint.npz", "metrics.csv") if os.path.exists(os.path.join(out, name))]
+    holds = runs.held(out)
     if holds and not (args.resume or args.overwrite):
         cli.fail(f"--out {out} already holds a run ({holds[0]}): continue it with --resume "
                  f"{os.path.join(out, 'checkpoint.npz')}, choose another --out, or pass --overwrite", cli.USAGE_ERROR)
     if holds and args.resume and not os.path.samefile(out, os.path.dirname(os.path.abspath(args.resume))):
         cli.fail(f"--out {out} already holds another run ({holds[0]}): a resumed run continues in its own "
                  "folder or an empty one", cli.USAGE_ERROR)
-    if args.overwrite and not args.resume:
-        clear_run(out)
+    kept = runs.clear(out) if args.overwrite and not args.resume else []
+    if kept:
+        print(f"note: --overwrite kept {len(kept)} file{'s' * (len(kept) > 1)} tinygan does not write: "
+              + ", ".join(kept[:5]) + (", …" if len(kept) > 5 else ""))
 
 
 def check_resume(args, config, meta, provenance):
@@ -336,28 +336,6 @@ def finish(run):
     grids = files.numbered(glob.glob(os.path.join(run.out, "samples", "epoch_*.png")))
     if grids:
         images.save_gif(grids, os.path.join(run.out, "samples.gif"))
-
-
-RUN_FILE = re.compile(r"(checkpoint(_epoch_\d+)?\.npz|checkpoint(_epoch_\d+)?\.(parzen|validation)\.json|metrics\.csv"
-                      r"|samples\.gif|samples_nearest\.png|wasserstein\.png|per_digit\.json|samples/epoch_\d+\.png)")
-# what a run writes (the JSON records are parzen_eval.py's of its checkpoints, the last two mnist_wgan's and mnist_cgan's)
-
-
-def clear_run(out):
-    """Removes the files a run writes in ``out`` (for --overwrite), named as a run names them,
-    and nothing else; says which other files it kept."""
-    found = [os.path.relpath(os.path.join(folder, name), out)
-             for folder in (out, os.path.join(out, "samples")) if os.path.isdir(folder) for name in os.listdir(folder)]
-    for name in found:
-        if RUN_FILE.fullmatch(name.replace(os.sep, "/")):
-            os.remove(os.path.join(out, name))
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.join(out, "samples"))             # only if nothing else is in it
-    kept = sorted(name for name in found if not RUN_FILE.fullmatch(name.replace(os.sep, "/"))
-                  and name not in ("samples", runs.LOCK_NAME))
-    if kept:
-        print(f"note: --overwrite kept {len(kept)} file{'s' * (len(kept) > 1)} tinygan does not write: "
-              + ", ".join(kept[:5]) + (", …" if len(kept) > 5 else ""))
 
 
 def checkpoint_path(out):

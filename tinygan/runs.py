@@ -1,4 +1,4 @@
-"""A run folder has one owner.
+"""A run folder: what a training run writes there, and its one owner.
 
 A training run takes an advisory lock on its folder (``flock`` on ``.tinygan.lock``, a file that
 holds the owner's pid and command) before it checks, writes or removes anything there, and keeps
@@ -9,6 +9,7 @@ harmless, and the next owner rewrites it.
 """
 import contextlib
 import os
+import re
 import sys
 
 try:
@@ -42,3 +43,27 @@ def owned(folder):
         yield
     finally:
         os.close(descriptor)           # closing releases the lock
+
+
+RUN_FILE = re.compile(r"(checkpoint(_epoch_\d+)?\.npz|checkpoint(_epoch_\d+)?\.(parzen|validation)\.json|metrics\.csv"
+                      r"|samples\.gif|samples_nearest\.png|wasserstein\.png|per_digit\.json|samples/epoch_\d+\.png)")
+# what a run writes (the JSON records are parzen_eval.py's of its checkpoints, the last two mnist_wgan's and mnist_cgan's)
+
+
+def held(folder):
+    """The files that make ``folder`` hold a run ("checkpoint.npz", "metrics.csv"), those present."""
+    return [name for name in ("checkpoint.npz", "metrics.csv") if os.path.exists(os.path.join(folder, name))]
+
+
+def clear(folder):
+    """Removes the files a run writes in ``folder``, named as a run names them, and nothing else;
+    returns the other files it kept (paths relative to the folder)."""
+    found = [os.path.relpath(os.path.join(place, name), folder)
+             for place in (folder, os.path.join(folder, "samples")) if os.path.isdir(place) for name in os.listdir(place)]
+    for name in found:
+        if RUN_FILE.fullmatch(name.replace(os.sep, "/")):
+            os.remove(os.path.join(folder, name))
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(folder, "samples"))             # only if nothing else is in it
+    return sorted(name for name in found if not RUN_FILE.fullmatch(name.replace(os.sep, "/"))
+                  and name not in ("samples", LOCK_NAME))
