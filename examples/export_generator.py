@@ -18,12 +18,11 @@ fingerprint and device, the epoch (and the epochs averaged), the training time u
 log-likelihood ± SE, how it was chosen). examples/sample.py, parzen_eval.py and interpolate.py
 read it like a checkpoint.
 """
-import csv
 import json
 import os
 
 import parzen_eval
-from tinygan import checkpoint, cli
+from tinygan import checkpoint, cli, logbook
 from tinygan.presets import average_generators, load_gan, preset_name, save_gan
 
 
@@ -34,12 +33,11 @@ def training_seconds(checkpoint_path, meta):
     if not os.path.exists(path):
         return None
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            epochs = [(int(row["epoch"]), float(row["seconds"])) for row in csv.DictReader(f)]
-        whole = sum(seconds for epoch, seconds in epochs if epoch <= meta["epoch"])
-    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
-        cli.fail(f"{path}: not the metrics.csv of {checkpoint_path}'s run ({error!r}); move it away, or the "
-                 "checkpoint, to export without the training time")
+        rows = logbook.read_rows(path)
+    except ValueError:
+        cli.fail(f"{path}: not the metrics.csv of {checkpoint_path}'s run; move it away, or the checkpoint, to "
+                 "export without the training time")
+    whole = sum(float(row["seconds"]) for row in rows if int(row["epoch"]) <= meta["epoch"])
     return round(whole + (meta.get("logbook") or {}).get("seconds", 0.0), 1)
 
 

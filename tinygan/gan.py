@@ -98,7 +98,7 @@ class GAN:
     def sample(self, m, train=False):
         """m samples G(z), z ~ p_z, in evaluation mode: (m, n_pixels). A conditional GAN's labels
         are drawn uniformly, so the samples follow G's marginal over the classes."""
-        return self.generate(self.sample_noise(m), self.sample_labels(m), train)
+        return self.generate(*self.draw(m), train)
 
     def draw(self, m):
         """What G takes for m samples (Algorithm 1, lines 3 and 7): (z, labels), z ~ p_z and, for a

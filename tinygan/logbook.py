@@ -92,20 +92,22 @@ class Logbook:
         """Continues a run at ``iteration``: the CSV rows of its whole epochs up to there, and the
         half-finished epoch's sums. ValueError if the CSV is not one tinygan wrote or lacks rows."""
         if os.path.exists(self.path):           # (a run resumed in a new folder starts a new CSV)
-            self.rows = [row for row in self._read_rows()
+            self.rows = [row for row in read_rows(self.path)
                          if int(row["iteration"]) <= iteration and int(row["iteration"]) % per_epoch == 0]
             if len(self.rows) != iteration // per_epoch:
                 raise ValueError(f"{self.path} holds {len(self.rows)} rows of whole epochs, and the run is "
                                  f"at epoch {iteration // per_epoch}")
         self.sums, self.count, self.seconds = np.array(state["sums"]), state["count"], state["seconds"]
 
-    def _read_rows(self):
-        """The CSV's rows, each with whole-number epoch and iteration; ValueError if it is not such a CSV."""
-        try:
-            with open(self.path, newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
-            for row in rows:
-                int(row["epoch"]), int(row["iteration"])
-        except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{self.path} is not a metrics.csv that tinygan wrote ({error!r})") from None
-        return rows
+
+def read_rows(path):
+    """The rows of a metrics.csv (dicts of strings), each with a whole-number epoch, iteration and
+    a number of seconds; ValueError, naming the file, if it is not such a CSV."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            int(row["epoch"]), int(row["iteration"]), float(row["seconds"])
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} is not a metrics.csv that tinygan wrote ({error!r})") from None
+    return rows
