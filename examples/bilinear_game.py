@@ -13,7 +13,7 @@ In continuous time both are the circle (a, b) = r·(cos t, −sin t)... neither 
 The mean of the points visited does what no point does. Each step is linear, x ← M·x, so the
 sum of x_0 … x_T is (I − M)⁻¹·(x_0 − x_T+1): on the closed orbit the mean of T + 1 points is
 within ‖(I − M)⁻¹‖·2r/(T + 1) ≈ 2r/(η·T) of the equilibrium. This is why averaging a GAN's
-checkpoints (tinygan.presets.average_generators) gives a better generator than any one of them.
+checkpoints (tinygan.checkpoint.average_generators) gives a better generator than any one of them.
 
     python examples/bilinear_game.py          # writes runs/bilinear_game.png
 """

@@ -14,7 +14,6 @@ import numpy as np
 
 from tinygan import checkpoint, cli, data
 from tinygan.gan import draw_noise
-from tinygan.presets import load_gan
 
 N = 1000
 
@@ -43,7 +42,7 @@ def main(argv=None):
     real = data.to_unit_float(data.load_mnist()["train"][0][:N])
     for path in args.checkpoints:
         try:
-            gan, config, meta = load_gan(path)
+            gan, config, meta = checkpoint.load_gan(path)
         except checkpoint.CheckpointError as error:
             cli.fail(str(error))
         if config.n_classes:

@@ -5,7 +5,7 @@ the run's configuration and provenance, to share a model in a few MB.
     python examples/export_generator.py runs/mnist/checkpoint_epoch_800.npz -o pretrained/mnist_generator.npz
 
 Given several checkpoints of one run, it writes the mean of their generators' weights
-(checkpoint averaging, ``tinygan.presets.average_generators``); score that file, then export it
+(checkpoint averaging, ``tinygan.checkpoint.average_generators``); score that file, then export it
 again to carry its figure:
 
     python examples/export_generator.py runs/mnist/checkpoint_epoch_{41..80}0.npz -o runs/mnist/average.npz
@@ -23,7 +23,7 @@ import os
 
 import parzen_eval
 from tinygan import checkpoint, cli, logbook
-from tinygan.presets import average_generators, load_gan, preset_name, save_gan
+from tinygan.presets import preset_name
 
 
 def training_seconds(checkpoint_path, meta):
@@ -78,7 +78,7 @@ def main(argv=None):
         cli.fail(f"--parzen {args.parzen}: no such file", cli.USAGE_ERROR)
     source, averaged = args.checkpoints[-1], len(args.checkpoints) > 1
     try:
-        gan, config, meta = average_generators(args.checkpoints) if averaged else load_gan(source)
+        gan, config, meta = checkpoint.average_generators(args.checkpoints) if averaged else checkpoint.load_gan(source)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
     record = args.parzen or (None if averaged else parzen_eval.default_json(source))
@@ -91,7 +91,7 @@ def main(argv=None):
                           else os.path.basename(source), training_seconds=training_seconds(source, meta))
     if parzen:
         provenance["parzen"] = parzen
-    save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True, **provenance)
+    checkpoint.save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True, **provenance)
     figure = f", Parzen {parzen['log_likelihood']:.2f} ± {parzen['standard_error']:.2f}" if parzen else ""
     what = parzen_eval.describe(os.path.dirname(source) if averaged else source, meta)
     print(f"wrote {args.out}: the generator of {what}{figure}")

@@ -12,7 +12,6 @@ import numpy as np
 
 from tinygan import backend, checkpoint, cli, images
 from tinygan.gan import draw_noise
-from tinygan.presets import load_gan
 
 
 def interpolate(z_start, z_end, steps):
@@ -31,7 +30,7 @@ def main(argv=None):
                         help="output PNG (default runs/interpolation.png)")
     args = parser.parse_args(argv)
     try:
-        gan, config, _ = load_gan(args.checkpoint)
+        gan, config, _ = checkpoint.load_gan(args.checkpoint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
     if config.n_classes:

@@ -37,8 +37,8 @@ from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.logbook import Diverged, Logbook
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.optim import apply_paper_schedule
-from tinygan.presets import PRESETS, Config, ConfigError, TooLarge, load_gan, paper_gan, \
-    pixel_means_of, preset_name, save_gan
+from tinygan.checkpoint import load_gan, save_gan
+from tinygan.presets import PRESETS, Config, ConfigError, TooLarge, paper_gan, pixel_means_of, preset_name
 
 STATS = ["disc_loss", "gen_loss", "mean_D_x", "mean_D_G_z"]   # GAN.train_iteration's order
 FLAGS = {"batch_size": "--batch-size", "k": "--k", "generator_loss": "--loss", "update": "--update",

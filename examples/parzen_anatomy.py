@@ -16,7 +16,6 @@ nats?). Validation images only: the test set is never read.
 import numpy as np
 
 from tinygan import backend, checkpoint, cli, data, metrics
-from tinygan.presets import load_gan
 
 N_VALID_SIGMA = 1000                # train[50000:51000] chooses σ, as in the protocol
 FAINT = (0.02, 0.05, 0.1)           # pixel thresholds for the haze test
@@ -43,7 +42,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         splits = data.load_mnist()
-        gan, _, _ = load_gan(args.checkpoint)
+        gan, _, _ = checkpoint.load_gan(args.checkpoint)
     except (data.DataError, checkpoint.CheckpointError) as error:
         cli.fail(str(error))
     gan.set_rng(backend.default_rng(args.seed, "numpy"))

@@ -28,7 +28,6 @@ import os
 import time
 
 from tinygan import backend, checkpoint, cli, data, files, metrics
-from tinygan.presets import load_gan
 
 
 def parse_args(argv=None):
@@ -75,7 +74,7 @@ def load_generator(path, args, fingerprint):
     """(gan, metadata) of the generator in ``path``, its noise seeded by --seed; refuses a
     generator trained on other images than --data's."""
     try:
-        gan, _, meta = load_gan(path, args.device)
+        gan, _, meta = checkpoint.load_gan(path, args.device)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
     check_trained_on(path, meta, args.data, fingerprint)

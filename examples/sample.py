@@ -17,7 +17,6 @@ import numpy as np
 
 import parzen_eval
 from tinygan import backend, checkpoint, cli, data, files, images, metrics
-from tinygan.presets import load_gan
 
 N_NEAREST = 30      # pairs in the nearest-neighbour figure
 
@@ -57,7 +56,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         backend.get_xp(args.device)
-        gan, config, meta = load_gan(args.checkpoint, args.device)
+        gan, config, meta = checkpoint.load_gan(args.checkpoint, args.device)
         train_images = nearest_pool(args, meta) if args.nearest else None
     except (RuntimeError, checkpoint.CheckpointError, data.DataError) as error:
         cli.fail(str(error))

@@ -16,7 +16,6 @@ import numpy as np
 
 from tinygan import checkpoint, classifier, cli, data, files, metrics
 from tinygan.gan import draw_noise
-from tinygan.presets import load_gan
 
 N_SAMPLES, AFTER_EPOCH, COLLAPSED_BELOW = 10000, 2, 0.01
 
@@ -28,7 +27,7 @@ def collapsed(folder):
 
 
 def quality(path, model, reference):
-    gan, config, meta = load_gan(path)
+    gan, config, meta = checkpoint.load_gan(path)
     z = draw_noise(np.random.default_rng(12345), N_SAMPLES, config.noise_dim, config.noise_range, config.noise_prior)
     labels = np.arange(N_SAMPLES) % config.n_classes if config.n_classes else None
     return meta["epoch"], metrics.sample_quality(gan.generate(z, labels, train=False), model, reference)

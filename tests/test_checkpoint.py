@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from tinygan import backend, checkpoint
-from tinygan.presets import Config, average_generators, load_gan, paper_gan, save_gan
+from tinygan.checkpoint import average_generators, load_gan, save_gan
+from tinygan.presets import Config, paper_gan
 
 
 def test_round_trip(tmp_path):

@@ -1,5 +1,6 @@
 """Checkpoints: one .npz of named arrays plus a JSON header, written atomically, read
-without pickle.
+without pickle; and a GAN's checkpoint in that format (``save_gan``, ``load_gan``,
+``average_generators``).
 
 A crash while saving never leaves a broken file (``files.atomic_write``).
 """
@@ -8,7 +9,8 @@ import zipfile
 
 import numpy as np
 
-from . import files
+from . import backend, files
+from .presets import Config, paper_gan
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
 META_KEY = "__meta__"  # the JSON header, stored as a 0-d unicode array
@@ -87,3 +89,107 @@ def load(path):
         raise CheckpointError(f"{path}: checkpoint format {found!r}, but this tinygan reads {FORMAT!r} "
                               f"({why}); retrain with this version")
     return arrays, meta
+
+
+def save_gan(path, gan, config, iteration, epoch, generator_only=False, **provenance):
+    """Writes a checkpoint of a run: both networks and optimisers, the configuration, the
+    progress (iteration, epoch), the noise generator's state and any ``provenance`` entries.
+    generator_only=True writes G's parameters alone (a few MB, to share a trained model): it
+    samples and is scored like a checkpoint, but cannot resume training."""
+    meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
+            "n_pixels": int(gan.G.out_features), "rng": backend.rng_state(gan.rng),
+            "contents": "generator" if generator_only else "gan", **provenance}
+    arrays = {f"G/{name}": value for name, value in gan.G.state_dict().items()} if generator_only else gan.state_dict()
+    save(path, arrays, meta)
+
+
+def load_gan(path, device="numpy"):
+    """(gan, config, meta) from a file written by ``save_gan``, on ``device``, with its noise
+    generator restored; from a generator-only file, D and the optimisers stay as initialised
+    (meta["contents"] says which). Raises CheckpointError naming the file for anything that
+    does not fit: metadata that is missing or invalid, non-finite weights, another model."""
+    arrays, meta = load(path)
+    if "config" not in meta:
+        kind = f"it is a {meta['model']!r} file" if isinstance(meta.get("model"), str) else "it has no configuration"
+        raise CheckpointError(f"{path}: not a GAN checkpoint ({kind})")
+    try:
+        config = Config(**meta["config"])
+        for name, check in META_SCHEMA.items():
+            if not check(meta.get(name)):
+                raise ValueError(f"{name} = {meta.get(name)!r}")
+        generator_only = meta["contents"] == "generator"
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: metadata is incomplete or invalid ({error})") from None
+    for name, array in arrays.items():
+        with np.errstate(over="ignore"):
+            finite = array.dtype.kind != "f" or np.isfinite(array.astype(np.float32)).all()
+        if not finite:
+            raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values (as float32)")
+    try:
+        gan = paper_gan(config, np.full(meta["n_pixels"], 0.5), device)      # the means: replaced by the weights
+        if generator_only:
+            gan.G.load_state_dict({name[2:]: value for name, value in arrays.items()}, what="the file's generator")
+        else:
+            gan.load_state_dict(arrays)
+        gan.set_rng(backend.restore_rng(meta["rng"], device, [config.seed, meta["iteration"]]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: {error}") from None
+    return gan, config, meta
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _rng_state(value):
+    """None, or the JSON text of NumPy's generator state or of a CounterRNG's."""
+    if value is None:
+        return True
+    try:
+        state = json.loads(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(state, dict) and ("bit_generator" in state or isinstance(state.get("counter_rng"), dict))
+
+
+META_SCHEMA = {     # what load_gan requires of a checkpoint's metadata besides its configuration
+    "contents": lambda value: value in ("gan", "generator"),
+    "iteration": _count,
+    "epoch": _count,
+    "n_pixels": lambda value: _count(value) and value > 0,
+    "rng": _rng_state,
+    "logbook": lambda value: value is None or (isinstance(value, dict) and _count(value.get("count"))
+                                               and isinstance(value.get("sums"), list)
+                                               and isinstance(value.get("seconds"), (int, float))),
+    "data": lambda value: value is None or (isinstance(value, dict) and all(isinstance(value.get(k, ""), str)
+                                                                            for k in ("folder", "fingerprint"))),
+}
+
+
+def average_generators(paths, device="numpy"):
+    """(gan, config, meta) with G's weights the mean of those in the checkpoints ``paths``, all of
+    one run (one configuration, one set of training images); D, the optimisers and meta are the
+    latest checkpoint's, meta with "averaged_epochs" added. Only G is meant: export it with
+    ``save_gan(..., generator_only=True)``.
+
+    Checkpoint averaging (Izmailov et al., 2018; for GANs Yazıcı et al., 2019): where gradient
+    play circles an equilibrium instead of settling on it (examples/bilinear_game.py), the mean
+    of the iterates lies nearer the equilibrium than the iterates do. The mean is summed in
+    float64 and stored in G's float32."""
+    total, seen, first = None, {}, None         # seen: {iteration: (epoch, path)}
+    for path in paths:
+        gan, config, meta = load_gan(path)
+        run = (config, meta.get("data", {}).get("fingerprint"))
+        first = first or (path, run)
+        if run != first[1]:
+            raise CheckpointError(f"{path}: another run than {first[0]} (its configuration or "
+                                             "training images differ); average the checkpoints of one run")
+        if meta["iteration"] in seen:
+            raise CheckpointError(f"{path}: iteration {meta['iteration']} is also "
+                                             f"{seen[meta['iteration']][1]}; average each checkpoint once")
+        seen[meta["iteration"]] = (meta["epoch"], path)
+        state = {name: value.astype(np.float64) for name, value in gan.G.state_dict().items()}
+        total = state if total is None else {name: total[name] + state[name] for name in state}
+    gan, config, meta = load_gan(seen[max(seen)][1], device)
+    gan.G.load_state_dict({name: value / len(paths) for name, value in total.items()})
+    return gan, config, {**meta, "averaged_epochs": [seen[i][0] for i in sorted(seen)]}
