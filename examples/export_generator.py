@@ -21,7 +21,6 @@ read it like a checkpoint.
 import json
 import os
 
-import parzen_eval
 from tinygan import checkpoint, cli, logbook
 from tinygan.presets import preset_name
 
@@ -54,7 +53,7 @@ def read_parzen(path, gan, meta):
         cli.fail(f"--parzen {path}: not a parzen_eval.py result ({error!r})")
     if scored != meta["iteration"]:
         cli.fail(f"--parzen {path}: scores iteration {scored}, the checkpoint holds iteration {meta['iteration']}")
-    if "generator" in record and record["generator"] != parzen_eval.generator_fingerprint(gan):   # older: iteration only
+    if "generator" in record and record["generator"] != checkpoint.generator_fingerprint(gan):   # older: iteration only
         cli.fail(f"--parzen {path}: scores another generator of iteration {scored} "
                  "(its weights are not the checkpoint's)")
     return {key: record[key] for key in ("sigma", "log_likelihood", "standard_error", "n_samples", "seed", "selection")
@@ -81,7 +80,7 @@ def main(argv=None):
         gan, config, meta = checkpoint.average_generators(args.checkpoints) if averaged else checkpoint.load_gan(source)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    record = args.parzen or (None if averaged else parzen_eval.default_json(source))
+    record = args.parzen or (None if averaged else checkpoint.record_path(source, "parzen"))
     parzen = read_parzen(record, gan, meta) if record else None
     provenance = {key: value for key, value in meta.items()
                   if key not in ("config", "iteration", "epoch", "n_pixels", "rng", "contents", "format", "logbook")}
@@ -93,7 +92,7 @@ def main(argv=None):
         provenance["parzen"] = parzen
     checkpoint.save_gan(args.out, gan, config, meta["iteration"], meta["epoch"], generator_only=True, **provenance)
     figure = f", Parzen {parzen['log_likelihood']:.2f} ± {parzen['standard_error']:.2f}" if parzen else ""
-    what = parzen_eval.describe(os.path.dirname(source) if averaged else source, meta)
+    what = checkpoint.describe(os.path.dirname(source) if averaged else source, meta)
     print(f"wrote {args.out}: the generator of {what}{figure}")
 
 

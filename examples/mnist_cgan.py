@@ -10,12 +10,11 @@ L, the share of 1,000 samples asked for L that tinygan's MNIST classifier reads 
 """
 import json
 import os
-import sys
 
 import numpy as np
 
-import mnist_gan
-from tinygan import backend, classifier, files
+from tinygan import backend, classifier, cli, files, runs
+from tinygan.optim import apply_paper_schedule
 
 N_PER_DIGIT = 1000
 
@@ -32,10 +31,19 @@ def per_digit_accuracy(gan, model, n_classes, device, seed=0):
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    defaults = [] if "--resume" in argv else ["--preset", "cgan", "--out", os.path.join("runs", "cgan")]
-    run = mnist_gan.main(defaults + argv, needs=("mnist_cgan.py trains a conditional GAN (n_classes > 0, "
-                                                  "--preset cgan)", lambda config: config.n_classes > 0))
+    """Trains as the command line says (examples/mnist_gan.py's flags); returns the finished run."""
+    cli.sturdy_output()
+    args = runs.parse_args(__doc__, argv, preset="cgan", out=os.path.join("runs", "cgan"))
+    run = runs.prepare(args, needs=("mnist_cgan.py trains a conditional GAN (n_classes > 0, --preset cgan)",
+                                    lambda config: config.n_classes > 0))
+    with run.owned() as stop:
+        while run.iteration < run.last_iteration and not stop.requested:        # Algorithm 1, line 1
+            minibatches = run.minibatches()          # (x, y): each image with its digit
+            while run.iteration < run.epoch_end() and not stop.requested:
+                lr, momentum = apply_paper_schedule(run.gan, run.config, run.iteration, run.epoch)
+                run.record(run.iterate(minibatches), stop)   # D judges x ⊕ onehot(y); G draws for random y
+            run.end_epoch(lr, momentum, stop)                # the grid: one row per digit
+        run.finish()
     if not run.quality:
         print("note: no per-digit table: tinygan's classifier reads MNIST digits only")
         return run

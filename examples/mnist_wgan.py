@@ -13,10 +13,9 @@ the rank correlation of the two.
 """
 import csv
 import os
-import sys
 
-import mnist_gan
-from tinygan import cli, metrics, plots
+from tinygan import cli, metrics, plots, runs
+from tinygan.optim import apply_paper_schedule
 
 
 def plot_estimate_and_quality(plt, folder):
@@ -42,14 +41,23 @@ def plot_estimate_and_quality(plt, folder):
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    defaults = [] if "--resume" in argv else ["--preset", "wgan", "--out", os.path.join("runs", "wgan")]
+    """Trains as the command line says (examples/mnist_gan.py's flags); returns the finished run."""
+    cli.sturdy_output()
+    args = runs.parse_args(__doc__, argv, preset="wgan", out=os.path.join("runs", "wgan"))
     try:
         plt = plots.pyplot()                  # before training: the plot comes at the end
     except RuntimeError as error:
         cli.fail(str(error))
-    run = mnist_gan.main(defaults + argv, needs=("mnist_wgan.py trains a Wasserstein GAN (objective "
-                                                  "'wasserstein', --preset wgan)", lambda config: config.objective == "wasserstein"))
+    run = runs.prepare(args, needs=("mnist_wgan.py trains a Wasserstein GAN (objective 'wasserstein', "
+                                    "--preset wgan)", lambda config: config.objective == "wasserstein"))
+    with run.owned() as stop:
+        while run.iteration < run.last_iteration and not stop.requested:        # Algorithm 1, line 1
+            minibatches = run.minibatches()
+            while run.iteration < run.epoch_end() and not stop.requested:
+                lr, momentum = apply_paper_schedule(run.gan, run.config, run.iteration, run.epoch)
+                run.record(run.iterate(minibatches), stop)   # 5 critic steps, each clipped; one G step
+            run.end_epoch(lr, momentum, stop)                # the row holds E f(x) − E f(G(z))
+        run.finish()
     plot_estimate_and_quality(plt, run.out)
     return run
 

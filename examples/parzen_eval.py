@@ -45,13 +45,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def default_json(checkpoint_path):
-    """Where a checkpoint's result goes unless --json says: runs/x/c.npz -> runs/x/c.parzen.json."""
-    return os.path.splitext(checkpoint_path)[0] + ".parzen.json"
-
-
 def json_path(args, checkpoint_path):
-    return args.json or default_json(checkpoint_path)
+    return args.json or checkpoint.record_path(checkpoint_path, "parzen")
 
 
 def outputs(args):
@@ -61,47 +56,21 @@ def outputs(args):
     return {json_path(args, c) for c in args.checkpoints}
 
 
-def check_trained_on(path, meta, folder, fingerprint):
-    """Fails with one line unless the generator in ``path`` (metadata ``meta``) was trained on
-    the images of ``folder`` (their ``data.fingerprint``)."""
-    trained_on = meta.get("data", {})
-    if trained_on.get("fingerprint") != fingerprint:
-        cli.fail(f"{path} was trained on {trained_on.get('folder')}, not on the images in --data {folder}: "
-                 "pass the run's --data")
-
-
 def load_generator(path, args, fingerprint):
     """(gan, metadata) of the generator in ``path``, its noise seeded by --seed; refuses a
     generator trained on other images than --data's."""
     try:
         gan, _, meta = checkpoint.load_gan(path, args.device)
+        checkpoint.check_trained_on(path, meta, args.data, fingerprint)
     except checkpoint.CheckpointError as error:
         cli.fail(str(error))
-    check_trained_on(path, meta, args.data, fingerprint)
     gan.set_rng(backend.default_rng(args.seed, args.device))
     return gan, meta
-
-
-def generator_fingerprint(gan):
-    """{array name: ``data.fingerprint``} of G's weights: which generator a record speaks of."""
-    return {name: data.fingerprint(value) for name, value in gan.G.state_dict().items()}
 
 
 def samples_of(gan, args):
     """(n_samples, 784) float32 samples of G, on --device (a conditional G's over all its labels)."""
     return gan.sample(args.n_samples)
-
-
-def describe(path, meta):
-    """"path (epoch E)", and which epochs' generators were averaged where ``meta`` says so."""
-    averaged = meta.get("averaged_epochs")
-    mean = f"; G the mean of {len(averaged)} checkpoints, epochs {averaged[0]}–{averaged[-1]}" if averaged else ""
-    return f"{path} (epoch {meta['epoch']}{mean})"
-
-
-def kept_record_path(checkpoint_path):
-    """Where a checkpoint's validation record is kept: runs/x/c.npz -> runs/x/c.validation.json."""
-    return os.path.splitext(checkpoint_path)[0] + ".validation.json"
 
 
 def validation_record(path, args, fingerprint, valid):
@@ -112,10 +81,10 @@ def validation_record(path, args, fingerprint, valid):
     each array, the images, the samples' count, seed and device) and read back while those are the
     same, so a run in progress can be followed without scoring its kept checkpoints again."""
     gan, meta = load_generator(path, args, fingerprint)
-    key = {"iteration": meta["iteration"], "generator": generator_fingerprint(gan), "data": fingerprint,
+    key = {"iteration": meta["iteration"], "generator": checkpoint.generator_fingerprint(gan), "data": fingerprint,
            "n_samples": args.n_samples, "seed": args.seed, "device": args.device}
     try:
-        with open(kept_record_path(path)) as f:
+        with open(checkpoint.record_path(path, "validation")) as f:
             kept = json.load(f)
         if kept["key"] == key:
             return {**kept["record"], "checkpoint": path}
@@ -124,7 +93,7 @@ def validation_record(path, args, fingerprint, valid):
     sigma, score = metrics.parzen_validation_score(samples_of(gan, args), valid)
     record = {"checkpoint": path, "epoch": meta["epoch"], "sigma": sigma, "validation_log_likelihood": score}
     try:
-        with files.atomic_write(kept_record_path(path), "w") as f:
+        with files.atomic_write(checkpoint.record_path(path, "validation"), "w") as f:
             json.dump({"key": key, "record": record}, f, indent=2)
     except OSError:                                                 # a read-only folder only loses the record
         pass
@@ -176,7 +145,7 @@ def main(argv=None):
     start = time.perf_counter()
     result = metrics.parzen_protocol(samples, valid, test)
     result.update(seconds=round(time.perf_counter() - start, 3), checkpoint=chosen, epoch=meta["epoch"],
-                  iteration=meta["iteration"], generator=generator_fingerprint(gan), n_samples=args.n_samples,
+                  iteration=meta["iteration"], generator=checkpoint.generator_fingerprint(gan), n_samples=args.n_samples,
                   seed=args.seed, device=args.device)
     if "averaged_epochs" in meta:
         result["averaged_epochs"] = meta["averaged_epochs"]
@@ -184,7 +153,7 @@ def main(argv=None):
         result["selection"] = records
     print(f"sigma = {result['sigma']:.4f}")
     print(f"Parzen log-likelihood of the MNIST test set = {result['log_likelihood']:.2f} "
-          f"± {result['standard_error']:.2f}  ({describe(chosen, meta)}, {result['seconds']:.2f} s)")
+          f"± {result['standard_error']:.2f}  ({checkpoint.describe(chosen, meta)}, {result['seconds']:.2f} s)")
     if "parzen" in meta:
         print(f"the file records: {meta['parzen']['log_likelihood']:.2f} ± {meta['parzen']['standard_error']:.2f} "
               f"(sigma = {meta['parzen']['sigma']:.4f})")

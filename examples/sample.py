@@ -15,19 +15,7 @@ conditional GAN (--preset cgan) --label L asks for digit L; without it the label
 """
 import numpy as np
 
-import parzen_eval
-from tinygan import backend, checkpoint, cli, data, files, images, metrics
-
-N_NEAREST = 30      # pairs in the nearest-neighbour figure
-
-
-def save_nearest(samples, train_images, path):
-    """The paper's Figure 2: each of the first N_NEAREST samples (host float, (n, 784) in [0, 1])
-    beside the training image (host uint8, (N, 784)) nearest to it in L2."""
-    samples, pool = samples[:N_NEAREST], data.to_unit_float(train_images)
-    nearest, _ = metrics.nearest_rows(samples, pool)
-    images.save_pairs(samples, pool[nearest], path)
-
+from tinygan import backend, checkpoint, cli, data, files, images
 
 def parse_args(argv=None):
     parser = cli.ArgumentParser(__doc__)
@@ -35,7 +23,7 @@ def parse_args(argv=None):
     parser.add_argument("-n", type=cli.positive_int, default=100, help="how many samples (default 100)")
     parser.add_argument("-o", "--out", type=cli.output_file, help="the .npy file to write")
     parser.add_argument("--grid", type=cli.output_file, help="write the samples as a PNG grid")
-    parser.add_argument("--nearest", type=cli.output_file, help=f"write the first {N_NEAREST} samples beside their nearest training "
+    parser.add_argument("--nearest", type=cli.output_file, help=f"write the first {images.N_NEAREST} samples beside their nearest training "
                         "images as a PNG (Figure 2)")
     parser.add_argument("--data", default=data.SHIPPED_MNIST,
                         help="the MNIST-format folder --nearest searches (default: the shipped MNIST)")
@@ -77,7 +65,7 @@ def main(argv=None):
         images.save_grid(samples, args.grid)
         print(f"wrote {args.grid}")
     if args.nearest:
-        save_nearest(samples, train_images, args.nearest)
+        images.save_nearest(samples, train_images, args.nearest)
         print(f"wrote {args.nearest}")
 
 
@@ -85,7 +73,7 @@ def nearest_pool(args, meta):
     """The training images (uint8, (50000, 784)) of --data, refused if the generator in the
     file whose metadata is ``meta`` was trained on other images."""
     train_images = data.load_mnist(args.data)["train"][0]
-    parzen_eval.check_trained_on(args.checkpoint, meta, args.data, data.fingerprint(train_images))
+    checkpoint.check_trained_on(args.checkpoint, meta, args.data, data.fingerprint(train_images))
     return train_images
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 import strict_xp
 from examples_helper import load_example
-from tinygan import backend, checkpoint, files
+from tinygan import backend, checkpoint, data, files, images, runs
 
 mnist_gan = load_example("mnist_gan")
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -45,7 +45,7 @@ def read_csv(path):
 def test_short_run_writes_csv_grids_gif_and_a_loadable_checkpoint(tmp_path):
     arrays, meta = run(tmp_path, "--max-iters", "3")
     rows = read_csv(tmp_path / "metrics.csv")
-    assert list(rows[0])[:6] == ["epoch", "iteration", *mnist_gan.STATS]
+    assert list(rows[0])[:6] == ["epoch", "iteration", *runs.STATS]
     assert rows[0]["iteration"] == "3" and 0 < float(rows[0]["mean_D_x"]) < 1 and float(rows[0]["lr"]) == 0.2 / 1.000004 ** 2
     assert 1 <= int(rows[0]["classes"]) <= 10 and float(rows[0]["frechet"]) > 0
     grid = Image.open(tmp_path / "samples" / "epoch_001.png")
@@ -53,7 +53,7 @@ def test_short_run_writes_csv_grids_gif_and_a_loadable_checkpoint(tmp_path):
     assert Image.open(tmp_path / "samples_nearest.png").size == (2 * (5 * 63 + 6), 2 * (6 * 34 + 6))
     assert Image.open(tmp_path / "samples.gif").format == "GIF"
     assert meta["iteration"] == 3 and meta["epoch"] == 0 and meta["config"]["batch_size"] == 50
-    assert meta["data"]["fingerprint"] == mnist_gan.data.MNIST_FINGERPRINT
+    assert meta["data"]["fingerprint"] == data.MNIST_FINGERPRINT
     assert arrays["G/4.W"].shape == (1200, 784) and arrays["D/1.W"].shape == (784, 1200)
 
 
@@ -134,15 +134,15 @@ def test_two_trainings_started_together_in_one_folder_leave_one_run(tmp_path):
 def test_ctrl_c_before_training_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
     def interrupted(folder):
         raise KeyboardInterrupt
-    monkeypatch.setattr(mnist_gan.data, "load_mnist", interrupted)
+    monkeypatch.setattr(data, "load_mnist", interrupted)
     line = fails(capsys, 130, "--out", tmp_path / "run", "--max-iters", "2")
     assert line == "error: interrupted before training began; nothing was written"
     assert not os.path.exists(tmp_path / "run")
 
 
 def test_ctrl_c_while_the_closing_figures_are_drawn_lets_them_finish(tmp_path, capsys, monkeypatch):
-    save_gif = mnist_gan.images.save_gif
-    monkeypatch.setattr(mnist_gan.images, "save_gif", lambda *args: os.kill(os.getpid(), signal.SIGINT) or save_gif(*args))
+    save_gif = images.save_gif
+    monkeypatch.setattr(images, "save_gif", lambda *args: os.kill(os.getpid(), signal.SIGINT) or save_gif(*args))
     with pytest.raises(SystemExit) as stop:
         run(tmp_path, "--max-iters", "2")
     assert stop.value.code == 130 and "stopped: saved" in capsys.readouterr().out
@@ -233,9 +233,9 @@ def test_bad_data_folder_is_a_clear_error(tmp_path, capsys):
 
 
 def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
-    splits = mnist_gan.data.load_mnist()
+    splits = data.load_mnist()
     small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
-    monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+    monkeypatch.setattr(data, "load_mnist", lambda folder: small)   # 4 batches an epoch
     run(tmp_path, "--max-iters", "10", "--keep-every", "2")
     kept = sorted(name for name in os.listdir(tmp_path) if name.startswith("checkpoint_epoch"))
     assert kept == ["checkpoint_epoch_002.npz"]
@@ -244,25 +244,14 @@ def test_keep_every_keeps_a_checkpoint_per_epoch(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("seconds, saved", [("0", [4, 8, 10]), ("1e9", [4, 10])])   # the first always
 def test_checkpoint_every_spaces_the_rewrites_and_the_end_always_writes(seconds, saved, tmp_path, monkeypatch):
-    splits = mnist_gan.data.load_mnist()
+    splits = data.load_mnist()
     small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
-    monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
-    iterations, save_gan = [], mnist_gan.save_gan
-    monkeypatch.setattr(mnist_gan, "save_gan", lambda path, gan, config, iteration, *args, **kwargs:
+    monkeypatch.setattr(data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+    iterations, save_gan = [], checkpoint.save_gan
+    monkeypatch.setattr(checkpoint, "save_gan", lambda path, gan, config, iteration, *args, **kwargs:
                         iterations.append(iteration) or save_gan(path, gan, config, iteration, *args, **kwargs))
     _, meta = run(tmp_path, "--max-iters", "10", "--checkpoint-every", seconds)
     assert iterations == saved and meta["iteration"] == 10
-
-
-def test_flags_and_set_make_one_configuration():
-    config = mnist_gan.config_from_args(mnist_gan.parse_args(
-        ["--set", "D_irange=0.05", "--set", "D_keep_hidden=1", "--k", "2", "--batch-size", "64"]))
-    assert (config.D_irange, config.D_keep_hidden, config.k, config.batch_size) == (0.05, 1.0, 2, 64)
-    paper = mnist_gan.config_from_args(mnist_gan.parse_args(["--preset", "paper"]))
-    assert paper == mnist_gan.PRESETS["paper"]
-    default = mnist_gan.config_from_args(mnist_gan.parse_args([]))
-    changed = {name for name, value in default.to_dict().items() if paper.to_dict()[name] != value}
-    assert changed == {"lr"} and default.update == "alternating" and default.lr == 0.2
 
 
 def test_a_full_disk_stops_with_one_line_and_changes_no_file(tmp_path, capsys, monkeypatch):
@@ -292,10 +281,10 @@ def test_checkpoint_metadata_that_is_not_valid_is_named(meta_text, problem, tmp_
 
 
 def test_resuming_or_scoring_on_other_data_names_both(tmp_path, capsys, monkeypatch):
-    splits = mnist_gan.data.load_mnist()
+    splits = data.load_mnist()
     flipped = {name: (255 - images, labels) for name, (images, labels) in splits.items()}
     with monkeypatch.context() as patch:
-        patch.setattr(mnist_gan.data, "load_mnist", lambda folder: flipped)
+        patch.setattr(data, "load_mnist", lambda folder: flipped)
         run(tmp_path, "--max-iters", "1")
     line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--epochs", "2")
     assert "was trained on" in line and "holds other images" in line
@@ -306,7 +295,7 @@ def test_resuming_or_scoring_on_other_data_names_both(tmp_path, capsys, monkeypa
 
 def test_a_corrupt_data_file_is_one_line(tmp_path, capsys):
     folder = tmp_path / "mnist"
-    shutil.copytree(mnist_gan.data.SHIPPED_MNIST, folder)
+    shutil.copytree(data.SHIPPED_MNIST, folder)
     packed = bytearray((folder / "t10k-labels-idx1-ubyte.gz").read_bytes())
     packed[30] ^= 0xFF                                          # one flipped byte in the deflate stream
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(packed))
@@ -353,10 +342,10 @@ def test_mnist_wgan_plots_the_estimate_and_mnist_cgan_writes_the_per_digit_table
 
 
 def test_seeds_table_summarises_runs(tmp_path, monkeypatch, capsys):
-    splits = mnist_gan.data.load_mnist()
+    splits = data.load_mnist()
     small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
     with monkeypatch.context() as patch:
-        patch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+        patch.setattr(data, "load_mnist", lambda folder: small)   # 4 batches an epoch
         run(tmp_path, "--max-iters", "12", "--keep-every", "1")
     capsys.readouterr()
     load_example("seeds_table").main([str(tmp_path)])
@@ -408,24 +397,10 @@ def test_the_example_reads_the_device_once_per_logging_window(strict, tmp_path):
     (b"epoch,iteration\n", "holds 0 rows of whole epochs, and the run is at epoch 1"),
 ])
 def test_a_damaged_metrics_csv_stops_a_resume_with_one_line(csv_bytes, problem, tmp_path, capsys, monkeypatch):
-    splits = mnist_gan.data.load_mnist()
+    splits = data.load_mnist()
     small = {name: (images[:200], labels[:200]) for name, (images, labels) in splits.items()}
-    monkeypatch.setattr(mnist_gan.data, "load_mnist", lambda folder: small)   # 4 batches an epoch
+    monkeypatch.setattr(data, "load_mnist", lambda folder: small)   # 4 batches an epoch
     run(tmp_path, "--max-iters", "5")
     (tmp_path / "metrics.csv").write_bytes(csv_bytes)
     line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--max-iters", "6")
     assert problem in line and line.endswith("resuming needs the run's own metrics.csv")
-
-
-def test_the_collapse_warning_waits_for_two_collapsed_epochs_in_a_row(capsys):
-    """Epoch 3 of a run that trains can look collapsed (one class at 50 %) and recover at epoch 4;
-    a collapsed run stays so. The warning fires once, at the second collapsed epoch in a row."""
-    from types import SimpleNamespace
-    run_state = SimpleNamespace(collapsed_epochs=0, warned=False)
-    rows = [(2, 0.001, 1.0), (3, 0.14, 0.5015), (4, 0.2, 0.34), (5, 0.003, 0.9), (6, 0.002, 1.0), (7, 0.002, 1.0)]
-    warned_at = []
-    for epoch, mean_D_G_z, top in rows:
-        mnist_gan.warn_if_collapsed(run_state, {"epoch": epoch, "mean_D_G_z": mean_D_G_z, "top_share": top})
-        if capsys.readouterr().out:
-            warned_at.append(epoch)
-    assert warned_at == [6]

@@ -9,7 +9,9 @@ import zipfile
 
 import numpy as np
 
-from . import backend, files
+import os
+
+from . import backend, data, files
 from .presets import Config, paper_gan
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
@@ -193,3 +195,30 @@ def average_generators(paths, device="numpy"):
     gan, config, meta = load_gan(seen[max(seen)][1], device)
     gan.G.load_state_dict({name: value / len(paths) for name, value in total.items()})
     return gan, config, {**meta, "averaged_epochs": [seen[i][0] for i in sorted(seen)]}
+
+
+def generator_fingerprint(gan):
+    """{array name: ``data.fingerprint``} of G's weights: which generator a record speaks of."""
+    return {name: data.fingerprint(value) for name, value in gan.G.state_dict().items()}
+
+
+def check_trained_on(path, meta, folder, fingerprint):
+    """Raises CheckpointError unless the generator in ``path`` (metadata ``meta``) was trained on
+    the images of ``folder`` (their ``data.fingerprint``)."""
+    trained_on = meta.get("data", {})
+    if trained_on.get("fingerprint") != fingerprint:
+        raise CheckpointError(f"{path} was trained on {trained_on.get('folder')}, not on the images in --data "
+                              f"{folder}: pass the run's --data")
+
+
+def describe(path, meta):
+    """"path (epoch E)", and which epochs' generators were averaged where ``meta`` says so."""
+    averaged = meta.get("averaged_epochs")
+    mean = f"; G the mean of {len(averaged)} checkpoints, epochs {averaged[0]}–{averaged[-1]}" if averaged else ""
+    return f"{path} (epoch {meta['epoch']}{mean})"
+
+
+def record_path(checkpoint_path, kind):
+    """Where a record of ``kind`` ("parzen", "validation") about a checkpoint is kept beside it:
+    runs/x/c.npz -> runs/x/c.<kind>.json."""
+    return os.path.splitext(checkpoint_path)[0] + f".{kind}.json"

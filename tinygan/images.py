@@ -6,7 +6,9 @@ Images come in as rows of pixels in [0, 1] on the host: (N, H·W) or (N, H, W).
 import numpy as np
 from PIL import Image
 
-from . import files
+from . import data, files, metrics
+
+N_NEAREST = 30      # pairs in the nearest-neighbour figure
 
 
 def tile(images, cols, image_shape=(28, 28), pad=1, pad_value=1.0):
@@ -55,3 +57,11 @@ def save_pairs(left, right, path, pairs_per_row=5, image_shape=(28, 28), scale=2
     pairs = np.concatenate([np.asarray(left).reshape(-1, *image_shape), line,
                             np.asarray(right).reshape(-1, *image_shape)], axis=2)
     save_png(tile(pairs, pairs_per_row, pairs.shape[1:], pad=6), path, scale)
+
+
+def save_nearest(samples, train_images, path):
+    """The paper's Figure 2: each of the first N_NEAREST samples (host float, (n, 784) in [0, 1])
+    beside the training image (host uint8, (N, 784)) nearest to it in L2."""
+    samples, pool = samples[:N_NEAREST], data.to_unit_float(train_images)
+    nearest, _ = metrics.nearest_rows(samples, pool)
+    save_pairs(samples, pool[nearest], path)
