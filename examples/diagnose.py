@@ -32,7 +32,7 @@ def diagnose(gan, real):
             "|pre|": float(np.median(np.abs(pre_activation))),
             "spread": float(fake.std(axis=0).mean()),
             "D logit real": float(logits[:N].mean()), "D logit fake": float(logits[N:].mean()),
-            "‖dG‖": [float(np.linalg.norm(grads[key])) for _, _, grads, key in gan.G.parameters() if key == "W"]}
+            "‖dG‖": [float(np.linalg.norm(grad)) for name, _, grad in gan.G.parameters() if name.endswith(".W")]}
 
 
 def main(argv=None):

@@ -67,8 +67,8 @@ def _saved_run(tmp_path, seed=0, shift=0.0, iteration=1):
     """A small paper-style GAN with every G weight moved by ``shift``, saved at ``iteration``."""
     config = Config(noise_dim=4, G_hidden=12, D_units=6, D_pieces=3, batch_size=8, seed=seed)
     gan = paper_gan(config, np.full(16, 0.3))
-    for _, params, _, key in gan.G.parameters():
-        params[key] += np.float32(shift)
+    for _, value, _ in gan.G.parameters():
+        value += np.float32(shift)
     path = str(tmp_path / f"s{seed}_i{iteration}.npz")
     save_gan(path, gan, config, iteration=iteration, epoch=iteration // 2, data={"fingerprint": "f"})
     return path, gan
@@ -78,7 +78,7 @@ def test_averaged_generators_hold_the_mean_of_g_and_the_latest_d(device, tmp_pat
     early, first = _saved_run(tmp_path, shift=0.0, iteration=2)
     late, last = _saved_run(tmp_path, shift=1.0, iteration=6)
     gan, _, meta = average_generators([late, early], device)
-    assert {backend.device_of(params[key]) for _, params, _, key in gan.G.parameters()} == {device}
+    assert {backend.device_of(value) for _, value, _ in gan.G.parameters()} == {device}
     for name, value in gan.G.state_dict().items():
         assert value.dtype == np.float32
         np.testing.assert_allclose(value, first.G.state_dict()[name] + 0.5, rtol=1e-6, err_msg=name)

@@ -90,9 +90,9 @@ def test_the_papers_networks_agree_on_the_device(accelerator, rng):
         gan.D.backward(d)                               # ... and D's own gradients
         gan.G.backward(d_x)
     for net in ("G", "D"):
-        for (name, _, grads, key), (_, _, device_grads, _) in zip(getattr(host, net).parameters(),
+        for (name, _, grad), (_, _, device_grad) in zip(getattr(host, net).parameters(),
                                                                   getattr(device, net).parameters()):
-            assert_agree(device_grads[key], grads[key], f"{net} {name}")
+            assert_agree(device_grad, grad, f"{net} {name}")
 
 
 def _train_once(gan, device, rng):
@@ -116,10 +116,10 @@ def test_a_checkpoint_written_on_the_device_resumes_on_the_cpu_and_back(accelera
     _train_once(on_device, accelerator, rng)
     save_gan(tmp_path / "device.npz", on_device, config, iteration=1, epoch=0)
     on_host, _, meta = load_gan(tmp_path / "device.npz", "numpy")
-    assert meta["iteration"] == 1 and {backend.device_of(p[k]) for _, p, _, k in on_host.G.parameters()} == {"numpy"}
+    assert meta["iteration"] == 1 and {backend.device_of(value) for _, value, _ in on_host.G.parameters()} == {"numpy"}
     assert_same_state(on_host, on_device)
     _train_once(on_host, "numpy", rng)
     save_gan(tmp_path / "host.npz", on_host, config, iteration=2, epoch=0)
     back, _, meta = load_gan(tmp_path / "host.npz", accelerator)
-    assert meta["iteration"] == 2 and {backend.device_of(p[k]) for _, p, _, k in back.D.parameters()} == {"cupy"}
+    assert meta["iteration"] == 2 and {backend.device_of(value) for _, value, _ in back.D.parameters()} == {"cupy"}
     assert_same_state(back, on_host)

@@ -46,7 +46,7 @@ def real_batch(device, m=6, dtype=np.float64):
 
 
 def grads_of(net):
-    return {name: backend.to_host(grads[key]).copy() for name, _, grads, key in net.parameters()}
+    return {name: backend.to_host(grad).copy() for name, _, grad in net.parameters()}
 
 
 @pytest.mark.parametrize("weight", [1.0, 0.5])
@@ -114,9 +114,9 @@ def test_simultaneous_step_gradients_match_finite_differences():
              "G": lambda: float(non_saturating_generator_loss(logits()[m:])[0])}
     for player in ("D", "G"):
         mine, theirs = getattr(gan, player), getattr(reference, player)
-        for (name, _, grads, key), (_, params, _, _) in zip(mine.parameters(), theirs.parameters()):
-            numeric = gradcheck.numeric_gradient(costs[player], params[key])
-            assert gradcheck.relative_error(grads[key], numeric) < GRAD_TOL, f"{player} {name}"
+        for (name, _, grad), (_, value, _) in zip(mine.parameters(), theirs.parameters()):
+            numeric = gradcheck.numeric_gradient(costs[player], value)
+            assert gradcheck.relative_error(grad, numeric) < GRAD_TOL, f"{player} {name}"
 
 
 def test_k_discriminator_steps_draw_k_fresh_minibatches():
@@ -134,10 +134,10 @@ def test_k_discriminator_steps_draw_k_fresh_minibatches():
 
 @pytest.mark.parametrize("options, message", [
     ({"generator_loss": "wasserstein"}, "generator loss 'wasserstein'"),
-    ({"update": "both"}, "update 'both'"),
-    ({"k": 0}, "k=0"),
-    ({"k": 2, "update": "simultaneous"}, "k=2"),
-    ({"noise_prior": "laplace"}, "noise prior 'laplace'"),
+    ({"update": "both"}, "update: expected one of"),
+    ({"k": 0}, "k: expected a whole number ≥ 1"),
+    ({"k": 2, "update": "simultaneous"}, "k: expected 1 with simultaneous updates"),
+    ({"noise_prior": "laplace"}, "noise_prior: expected one of"),
 ])
 def test_bad_options_are_named(options, message):
     with pytest.raises(ValueError, match=message):
@@ -206,9 +206,9 @@ def test_a_wasserstein_critic_step_descends_its_cost_and_clips_every_weight():
     scores = reference.D.forward(np.concatenate([x, reference.generate(reference.sample_noise(len(x)))]))
     assert cost == pytest.approx(scores[len(x):].mean() - scores[:len(x)].mean(), rel=1e-12)
     assert (mean_f_real, mean_f_fake) == pytest.approx((scores[:len(x)].mean(), scores[len(x):].mean()), rel=1e-12)
-    for _, params, _, key in gan.D.parameters():
-        assert np.abs(params[key]).max() <= 0.05
-    assert any(np.abs(params[key]).max() == 0.05 for _, params, _, key in gan.D.parameters())
+    for _, value, _ in gan.D.parameters():
+        assert np.abs(value).max() <= 0.05
+    assert any(np.abs(value).max() == 0.05 for _, value, _ in gan.D.parameters())
 
 
 def test_a_conditional_generator_step_matches_finite_differences():
@@ -227,5 +227,5 @@ def test_a_conditional_generator_step_matches_finite_differences():
     def cost():
         fake = reference.generate(z, labels)
         return float(non_saturating_generator_loss(reference.D.forward(reference.with_labels(fake, labels)))[0])
-    for (name, _, grads, key), (_, params, _, _) in zip(gan.G.parameters(), reference.G.parameters()):
-        assert gradcheck.relative_error(grads[key], gradcheck.numeric_gradient(cost, params[key])) < GRAD_TOL, name
+    for (name, _, grad), (_, value, _) in zip(gan.G.parameters(), reference.G.parameters()):
+        assert gradcheck.relative_error(grad, gradcheck.numeric_gradient(cost, value)) < GRAD_TOL, name

@@ -38,12 +38,12 @@ def test_backward_input_leaves_grads_untouched():
     x = np.random.default_rng(0).standard_normal((2, 3))
     net.forward(x)
     net.backward(np.ones((2, 5)))
-    before = {name: grads[key].copy() for name, _, grads, key in net.parameters()}
+    before = {name: grad.copy() for name, _, grad in net.parameters()}
     net.forward(2 * x)
     d_x = net.backward_input(np.ones((2, 5)))
     assert d_x.shape == (2, 3)
-    for name, _, grads, key in net.parameters():
-        np.testing.assert_array_equal(grads[key], before[name])
+    for name, _, grad in net.parameters():
+        np.testing.assert_array_equal(grad, before[name])
 
 
 def test_backward_gives_every_layers_full_gradients_and_skips_only_the_unneeded_dx():
@@ -62,8 +62,8 @@ def test_backward_gives_every_layers_full_gradients_and_skips_only_the_unneeded_
     d = d_out
     for layer in reversed(nets[1].layers):                # by hand: every layer's full backward
         d = layer.backward(d)
-    for (name, _, grads, key), (_, _, by_hand, _) in zip(nets[0].parameters(), nets[1].parameters()):
-        np.testing.assert_array_equal(grads[key], by_hand[key], err_msg=name)
+    for (name, _, grad), (_, _, by_hand) in zip(nets[0].parameters(), nets[1].parameters()):
+        np.testing.assert_array_equal(grad, by_hand, err_msg=name)
 
 
 def test_state_dict_round_trip_keeps_device_and_dtype():
@@ -73,7 +73,7 @@ def test_state_dict_round_trip_keeps_device_and_dtype():
     target.load_state_dict(state)
     x = np.ones((1, 3), dtype=np.float32)
     np.testing.assert_array_equal(source.forward(x), target.forward(x))
-    assert all(params[key].dtype == np.float32 for _, params, _, key in target.parameters())
+    assert all(value.dtype == np.float32 for _, value, _ in target.parameters())
 
 
 def test_load_state_dict_names_every_mismatch():

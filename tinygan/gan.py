@@ -28,6 +28,27 @@ NOISE_FOR_G = ("fresh", "shared")   # G's step: a fresh z (Algorithm 1, line 7) 
 NOISE_PRIORS = ("uniform", "gaussian")
 
 
+class OptionError(ValueError):
+    """An option out of range: ``name`` is the option, ``expected`` what it must be."""
+
+    def __init__(self, name, expected):
+        super().__init__(f"{name}: expected {expected}")
+        self.name, self.expected = name, expected
+
+
+def check_options(k, update, G_noise, noise_prior):
+    """Algorithm 1's options, checked here for the GAN and for ``presets.Config`` alike; raises
+    OptionError naming the first one out of range."""
+    for name, value, allowed in (("update", update, UPDATES), ("G_noise", G_noise, NOISE_FOR_G),
+                                 ("noise_prior", noise_prior, NOISE_PRIORS)):
+        if value not in allowed:
+            raise OptionError(name, f"one of {allowed}")
+    if not k >= 1:
+        raise OptionError("k", "a whole number ≥ 1")
+    if update == "simultaneous" and k != 1:
+        raise OptionError("k", "1 with simultaneous updates")
+
+
 def draw_noise(rng, m, noise_dim, noise_range, prior="uniform", dtype=np.float32):
     """z from the noise prior p_z: (m, noise_dim) in ``dtype``, drawn by ``rng`` (a NumPy or CuPy
     generator, so on its device). "uniform": z ~ U(−r, r)^noise_dim; "gaussian": the normal of
@@ -53,12 +74,7 @@ class GAN:
     def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
                  noise_range=np.sqrt(3), noise_prior="uniform", k=1, update="alternating", G_noise="fresh",
                  objective=None, n_classes=0):
-        for name, value, allowed in (("update", update, UPDATES), ("G_noise", G_noise, NOISE_FOR_G),
-                                     ("noise prior", noise_prior, NOISE_PRIORS)):
-            if value not in allowed:
-                raise ValueError(f"{name} {value!r}: expected one of {allowed}")
-        if k < 1 or (update == "simultaneous" and k != 1):
-            raise ValueError(f"k={k}: expected k ≥ 1 (and k = 1 for simultaneous updates)")
+        check_options(k, update, G_noise, noise_prior)
         self.G, self.D = generator, discriminator
         self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
         self.noise_dim, self.noise_range, self.noise_prior = noise_dim, noise_range, noise_prior

@@ -49,13 +49,6 @@ def _layers(model):
     return model.layers if hasattr(model, "layers") else [model]
 
 
-def _parameters(model):
-    """(name, params, grads, key) for a Layer or a Sequential."""
-    if hasattr(model, "parameters"):
-        return list(model.parameters())
-    return [(key, model.params, model.grads, key) for key in model.params]
-
-
 def _reseed(model, seed, device):
     """Fresh, identically seeded generators for every dropout layer: the same masks each call."""
     for layer in _layers(model):
@@ -69,7 +62,7 @@ def check_layer(model, x, train=True, seed=0):
     x and the parameters must be float64. Dropout masks are held fixed by reseeding before
     every forward. Returns {"x": error, "<param name>": error, ...}.
     """
-    if x.dtype != np.float64 or any(p[k].dtype != np.float64 for _, p, _, k in _parameters(model)):
+    if x.dtype != np.float64 or any(value.dtype != np.float64 for _, value, _ in model.parameters()):
         raise TypeError("gradcheck needs float64 inputs and parameters (build layers with "
                         "dtype=np.float64): float32 rounding swamps a central difference")
     device = backend.device_of(x)
@@ -85,8 +78,8 @@ def check_layer(model, x, train=True, seed=0):
     d_x = model.backward_input(d_out)
     model.backward(d_out)
     errors = {"x": relative_error(d_x, numeric_gradient(loss, x))}
-    for name, params, grads, key in _parameters(model):
-        errors[name] = relative_error(grads[key], numeric_gradient(loss, params[key]))
+    for name, value, grad in model.parameters():
+        errors[name] = relative_error(grad, numeric_gradient(loss, value))
     return errors
 
 

@@ -1,8 +1,8 @@
 """Algorithm 1's iteration as a CUDA graph: recorded once, then replayed with one launch.
 
-At batch 100 a GPU iteration is 136 kernels (``benchmarks/launches.py``), most of them a few
-microseconds of work, and each launched from Python through CuPy, which takes microseconds too:
-the iteration is bound by its launches. A CUDA graph records all of an iteration's kernels once
+At small batches a GPU iteration is a hundred-odd kernels (``benchmarks/launches.py`` counts
+them), most of them a few microseconds of work, and each launched from Python through CuPy, which
+takes microseconds too: the iteration is bound by its launches. A CUDA graph records all of an iteration's kernels once
 and replays them with a single launch. A replay repeats the same kernels on the same arrays, so
 whatever changes from one iteration to the next must be on the device, in arrays the graph
 recorded:

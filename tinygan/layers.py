@@ -111,6 +111,12 @@ class Layer:
                              f"dtype {self._out[1]}, got {d_out.shape} {d_out.dtype}")
         return self._cache
 
+    def parameters(self):
+        """Yields (name, value, gradient) for every parameter: the arrays themselves, which an
+        optimiser updates in place; the gradient is None before the first backward pass."""
+        for name, value in self.params.items():
+            yield name, value, self.grads.get(name)
+
     @property
     def dtype(self):
         """The parameters' dtype (None for a layer without parameters)."""

@@ -167,8 +167,8 @@ class WassersteinObjective:
 
     def after_step(self, discriminator):
         if self.clip:
-            for _, params, _, key in discriminator.parameters():
-                backend.array_module(params[key]).clip(params[key], -self.clip, self.clip, out=params[key])
+            for _, theta, _ in discriminator.parameters():
+                backend.array_module(theta).clip(theta, -self.clip, self.clip, out=theta)
 
 
 def softmax_cross_entropy(logits, labels):

@@ -37,10 +37,15 @@ class Sequential:
         return d_out
 
     def parameters(self):
-        """Yields (name, layer.params, layer.grads, key) for every parameter, in order."""
+        """Yields ("<layer index>.<key>", value, gradient) for every parameter, in order (see
+        ``Layer.parameters``)."""
         for index, layer in enumerate(self.layers):
-            for key in layer.params:
-                yield f"{index}.{key}", layer.params, layer.grads, key
+            for key, value, grad in layer.parameters():
+                yield f"{index}.{key}", value, grad
+
+    def _slots(self):
+        """(name, layer, key) of every parameter, for the methods that replace its array."""
+        return [(f"{index}.{key}", layer, key) for index, layer in enumerate(self.layers) for key in layer.params]
 
     @property
     def dtype(self):
@@ -54,9 +59,9 @@ class Sequential:
 
     def to(self, device):
         """Moves every parameter to ``device`` ('numpy' or 'cupy'); returns self."""
-        for _, params, grads, key in self.parameters():
-            params[key] = backend.to_device(params[key], device)
-            grads.pop(key, None)
+        for _, layer, key in self._slots():
+            layer.params[key] = backend.to_device(layer.params[key], device)
+            layer.grads.pop(key, None)
         return self
 
     def set_rng(self, rng):
@@ -67,12 +72,12 @@ class Sequential:
 
     def state_dict(self):
         """{name: host NumPy array} of every parameter."""
-        return {name: backend.to_host(params[key]) for name, params, _, key in self.parameters()}
+        return {name: backend.to_host(value) for name, value, _ in self.parameters()}
 
     def load_state_dict(self, state, what="network"):
         """Copies ``state`` (from ``state_dict``) into the parameters, keeping their device and
         dtype. Raises ValueError naming every missing, unexpected or mis-shaped entry."""
-        own = {name: params[key] for name, params, _, key in self.parameters()}
+        own = {name: value for name, value, _ in self.parameters()}
         problems = [f"missing {name}" for name in own if name not in state]
         problems += [f"unexpected {name}" for name in state if name not in own]
         problems += [f"{name} has shape {tuple(state[name].shape)}, the model needs "
@@ -80,9 +85,9 @@ class Sequential:
                      for name in own if name in state and state[name].shape != own[name].shape]
         if problems:
             raise ValueError(f"{what} does not match this model: " + "; ".join(problems))
-        for name, params, _, key in self.parameters():
-            xp = backend.array_module(params[key])
-            params[key] = xp.asarray(state[name], dtype=params[key].dtype)
+        for name, layer, key in self._slots():
+            xp = backend.array_module(layer.params[key])
+            layer.params[key] = xp.asarray(state[name], dtype=layer.params[key].dtype)
 
     def __repr__(self):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"

@@ -4,7 +4,6 @@ Every optimiser keeps, for each parameter θ with gradient g, a few state arrays
 dtype and device, created on the first step:
 
     momentum SGD (the paper's code, pylearn2):   v ← μ·v − lr·g;   θ ← θ + v
-                                                 (Nesterov: θ ← θ + μ·v − lr·g)
     RMSProp (Tieleman & Hinton; WGAN):           s ← ρ·s + (1 − ρ)·g²;   θ ← θ − lr·g / (√s + ε)
     Adam (Kingma & Ba, 2015; DCGAN recipes):     m ← β₁·m + (1 − β₁)·g;   s ← β₂·s + (1 − β₂)·g²
                                                  θ ← θ − lr·m̂ / (√ŝ + ε),  m̂ = m / (1 − β₁ᵗ), ŝ = s / (1 − β₂ᵗ)
@@ -34,12 +33,11 @@ class Optimizer:
         """One update of every parameter; ``steps`` counts them (Adam's t)."""
         self.steps += 1
         scalars = self.numbers(self.steps)
-        for name, params, grads, key in self.network.parameters():
-            theta = params[key]
+        for name, theta, grad in self.network.parameters():
             if name not in self.state:
                 xp = backend.array_module(theta)
                 self.state[name] = {s: xp.zeros_like(theta) for s in self.STATE}
-            self._update(theta, grads[key], self.state[name], scalars)
+            self._update(theta, grad, self.state[name], scalars)
 
     def state_dict(self):
         """{"<state>.<parameter name>": host array, "steps": count}, for checkpoints."""
@@ -50,7 +48,7 @@ class Optimizer:
     def load_state_dict(self, state):
         """Restores ``state_dict()`` output onto the parameters' device; ValueError names any
         entry that does not fit this network."""
-        own = {name: params[key] for name, params, _, key in self.network.parameters()}
+        own = {name: theta for name, theta, _ in self.network.parameters()}
         self.state = {}
         for entry, value in state.items():
             if entry == "steps":
@@ -69,16 +67,15 @@ class MomentumSGD(Optimizer):
 
     STATE = ("v",)
 
-    def __init__(self, network, lr=0.1, momentum=0.5, nesterov=False):
+    def __init__(self, network, lr=0.1, momentum=0.5):
         super().__init__(network, lr)
-        self.momentum, self.nesterov = momentum, nesterov
+        self.momentum = momentum
 
     def scalars(self, t):
         return self.lr, self.momentum
 
     def _update(self, theta, grad, state, scalars):
-        step = self._nesterov_step if self.nesterov else self._momentum_step
-        step(grad, *scalars, theta, state["v"])
+        self._momentum_step(grad, *scalars, theta, state["v"])
 
     @staticmethod
     @backend.elementwise("T g, T lr, T mu", "T theta, T v", "v = mu * v - lr * g; theta += v")
@@ -86,14 +83,6 @@ class MomentumSGD(Optimizer):
         v *= mu
         v -= lr * g                                           # v ← μ·v − lr·g
         theta += v                                            # θ ← θ + v
-
-    @staticmethod
-    @backend.elementwise("T g, T lr, T mu", "T theta, T v",
-                         "v = mu * v - lr * g; theta += mu * v - lr * g")
-    def _nesterov_step(g, lr, mu, theta, v):
-        v *= mu
-        v -= lr * g                                           # v ← μ·v − lr·g
-        theta += mu * v - lr * g                              # θ ← θ + μ·v − lr·g
 
 
 class RMSProp(Optimizer):

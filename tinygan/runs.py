@@ -25,11 +25,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import backend, checkpoint, classifier, cli, data, files, images, metrics
-from .gan import NOISE_FOR_G, UPDATES, draw_noise
+from .gan import NOISE_FOR_G, UPDATES, OptionError, draw_noise
 from .graph import CaptureError, CapturedIteration
 from .logbook import Diverged, Logbook
 from .losses import GENERATOR_LOSSES
-from .presets import PRESETS, Config, ConfigError, TooLarge, paper_gan, pixel_means_of, preset_name
+from .presets import PRESETS, Config, TooLarge, paper_gan, pixel_means_of, preset_name
 
 try:
     import fcntl
@@ -152,7 +152,7 @@ def config_from_args(args):
     """The preset with the flags and --set applied; ValueError names the flag at fault."""
     try:
         return replace(PRESETS[args.preset or args.script_preset], **settings_from_args(args))
-    except ConfigError as error:
+    except OptionError as error:
         flag = FLAGS.get(error.name, f"--set {error.name}")
         raise ValueError(f"{flag}: expected {error.expected}") from None
 
