@@ -466,6 +466,8 @@ class _StrictModule(types.ModuleType):
 
     ndarray = StrictArray
     ElementwiseKernel = ElementwiseKernel
+    lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(      # a view: no kernel, as in CuPy
+        as_strided=lambda x, shape, strides: _wrap(np.lib.stride_tricks.as_strided(_unwrap(x), shape, strides))))
     random = types.SimpleNamespace(default_rng=_Generator)
     cuda = types.SimpleNamespace(
         runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),

@@ -1,7 +1,8 @@
 """Layers with hand-written backward passes.
 
 Every layer has
-  * ``params`` and ``grads``: dicts of arrays with the same keys (empty for activations);
+  * ``params`` and ``grads``: dicts of arrays with the same keys (empty for activations), and
+    ``buffers``: arrays it keeps but does not learn by gradient (BatchNorm's running statistics);
   * ``forward(x, train=True) -> y``, which reads its parameters from ``params`` and keeps what
     backward needs in one cache slot;
   * ``backward(d_out) -> d_x``, which reads that cache, *assigns* ``grads`` (no hidden
@@ -27,6 +28,13 @@ def uniform(irange):
     """U(−irange, irange), the paper's code's initialiser (pylearn2 ``irange``)."""
     def init(shape, rng):
         return rng.uniform(-irange, irange, size=shape)
+    return init
+
+
+def normal(std):
+    """N(0, std²): DCGAN's initialiser, std = 0.02 (Radford et al., 2016)."""
+    def init(shape, rng):
+        return rng.standard_normal(shape) * std
     return init
 
 
@@ -70,7 +78,7 @@ class Layer:
     in_features = None  # set by layers that expect (N, in_features) inputs
 
     def __init__(self):
-        self.params, self.grads = {}, {}
+        self.params, self.grads, self.buffers = {}, {}, {}
         self._cache, self._out = _NO_CACHE, None
 
     def forward(self, x, train=True):
@@ -299,6 +307,67 @@ class Tanh(Layer):
     @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * (1 - y * y)")
     def _grad_input(d_out, y):
         return d_out * (1 - y * y)        # dL/dx = dL/dy · (1 − y²)
+
+
+# ----------------------------------------------------------------------------- normalisation
+
+class BatchNorm(Layer):
+    """Batch normalisation (Ioffe & Szegedy, 2015): y = γ·x̂ + β, x̂ = (x − μ) / √(σ² + ε), per
+    feature: per column of (N, D) rows, per channel of (N, C, H, W) images.
+
+    In training μ and σ² are the minibatch's (over N, or over N, H and W), and the running
+    averages in ``buffers`` move towards them by ``momentum`` (σ²'s unbiased); in evaluation
+    those running averages stand in, so a sample does not depend on its batch-mates.
+    γ, β: (features,); buffers running_mean, running_var: (features,).
+    """
+
+    def __init__(self, features, momentum=0.1, eps=1e-5, dtype=np.float32):
+        super().__init__()
+        self.features, self.momentum, self.eps = features, momentum, eps
+        self.params["gamma"], self.params["beta"] = np.ones(features, dtype), np.zeros(features, dtype)
+        self.buffers["running_mean"], self.buffers["running_var"] = np.zeros(features, dtype), np.ones(features, dtype)
+
+    def _axes_and_shape(self, x):
+        """The axes a feature's statistics run over, and the shape that broadcasts (features,) on x."""
+        return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
+
+    def _forward(self, x, train):
+        axes, shape = self._axes_and_shape(x)
+        if train:
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            count, m = x.size // self.features, x.dtype.type(self.momentum)
+            self.buffers["running_mean"] += m * (mean - self.buffers["running_mean"])
+            self.buffers["running_var"] += m * (var * x.dtype.type(count / max(count - 1, 1)) - self.buffers["running_var"])
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        inv_std = (var + x.dtype.type(self.eps)) ** x.dtype.type(-0.5)
+        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)      # x̂ = (x − μ) / √(σ² + ε)
+        y = x_hat * self.params["gamma"].reshape(shape) + self.params["beta"].reshape(shape)   # y = γ·x̂ + β
+        return y, (x_hat, inv_std, train)
+
+    def _grad_params(self, d_out, cache):
+        x_hat, axes = cache[0], self._axes_and_shape(d_out)[0]
+        self.grads["gamma"] = (d_out * x_hat).sum(axis=axes)                 # dL/dγ = Σ dL/dy · x̂
+        self.grads["beta"] = d_out.sum(axis=axes)                            # dL/dβ = Σ dL/dy
+
+    def _grad_input(self, d_out, cache):
+        x_hat, inv_std, train = cache
+        axes, shape = self._axes_and_shape(d_out)
+        scale = (self.params["gamma"] * inv_std).reshape(shape)              # γ / √(σ² + ε)
+        if not train:                                                        # fixed statistics: an affine map
+            return d_out * scale                                             # dL/dx = dL/dy · γ/σ
+        mean_d = d_out.mean(axis=axes).reshape(shape)                        # μ and σ² depend on x too:
+        mean_d_x_hat = (d_out * x_hat).mean(axis=axes).reshape(shape)
+        return scale * (d_out - mean_d - x_hat * mean_d_x_hat)   # dL/dx = γ/σ · (dL/dy − mean dL/dy − x̂ · mean(dL/dy · x̂))
+
+    def _check_input(self, x):
+        if x.ndim not in (2, 4) or x.shape[1] != self.features:
+            raise ValueError(f"{self}: expected (N, {self.features}) rows or (N, {self.features}, H, W) images, "
+                             f"got {tuple(x.shape)}")
+        super()._check_input(x)
+
+    def __repr__(self):
+        return f"BatchNorm({self.features})"
 
 
 # ----------------------------------------------------------------------------- regularisers

@@ -6,7 +6,8 @@ class Sequential:
     """layers[0] → layers[1] → … → layers[-1].
 
     Parameters are named ``"<layer index>.<key>"`` (``"0.W"``, ``"0.b"``, …); ``state_dict`` and
-    the optimisers use those names.
+    the optimisers use those names. ``state_dict`` holds the layers' buffers too (BatchNorm's
+    running statistics, ``"2.running_mean"``), which no optimiser sees.
     """
 
     def __init__(self, *layers):
@@ -44,8 +45,9 @@ class Sequential:
                 yield f"{index}.{key}", value, grad
 
     def _slots(self):
-        """(name, layer, key) of every parameter, for the methods that replace its array."""
-        return [(f"{index}.{key}", layer, key) for index, layer in enumerate(self.layers) for key in layer.params]
+        """(name, dict, key) of every parameter and buffer, for the methods that replace arrays."""
+        return [(f"{index}.{key}", arrays, key) for index, layer in enumerate(self.layers)
+                for arrays in (layer.params, layer.buffers) for key in arrays]
 
     @property
     def dtype(self):
@@ -54,14 +56,16 @@ class Sequential:
 
     @property
     def out_features(self):
-        """The width of the output: that of the last layer with parameters."""
-        return [layer for layer in self.layers if layer.params][-1].out_features
+        """The width of the output rows: that of the last layer that sets one (Linear, Maxout, a
+        flattening Reshape)."""
+        return next(layer.out_features for layer in reversed(self.layers) if getattr(layer, "out_features", None))
 
     def to(self, device):
         """Moves every parameter to ``device`` ('numpy' or 'cupy'); returns self."""
-        for _, layer, key in self._slots():
-            layer.params[key] = backend.to_device(layer.params[key], device)
-            layer.grads.pop(key, None)
+        for _, arrays, key in self._slots():
+            arrays[key] = backend.to_device(arrays[key], device)
+        for layer in self.layers:
+            layer.grads.clear()
         return self
 
     def set_rng(self, rng):
@@ -71,13 +75,13 @@ class Sequential:
                 layer.rng = rng
 
     def state_dict(self):
-        """{name: host NumPy array} of every parameter."""
-        return {name: backend.to_host(value) for name, value, _ in self.parameters()}
+        """{name: host NumPy array} of every parameter and buffer."""
+        return {name: backend.to_host(arrays[key]) for name, arrays, key in self._slots()}
 
     def load_state_dict(self, state, what="network"):
         """Copies ``state`` (from ``state_dict``) into the parameters, keeping their device and
         dtype. Raises ValueError naming every missing, unexpected or mis-shaped entry."""
-        own = {name: value for name, value, _ in self.parameters()}
+        own = {name: arrays[key] for name, arrays, key in self._slots()}
         problems = [f"missing {name}" for name in own if name not in state]
         problems += [f"unexpected {name}" for name in state if name not in own]
         problems += [f"{name} has shape {tuple(state[name].shape)}, the model needs "
@@ -85,9 +89,9 @@ class Sequential:
                      for name in own if name in state and state[name].shape != own[name].shape]
         if problems:
             raise ValueError(f"{what} does not match this model: " + "; ".join(problems))
-        for name, layer, key in self._slots():
-            xp = backend.array_module(layer.params[key])
-            layer.params[key] = xp.asarray(state[name], dtype=layer.params[key].dtype)
+        for name, arrays, key in self._slots():
+            xp = backend.array_module(arrays[key])
+            arrays[key] = xp.asarray(state[name], dtype=arrays[key].dtype)
 
     def __repr__(self):
         return "Sequential(" + ", ".join(map(repr, self.layers)) + ")"
