@@ -1,40 +1,52 @@
-"""Shared by the benchmarks: medians of repeated timings, the paper step's matrix products,
-and one JSON line of results."""
+"""Shared by the benchmarks: a preset's training iteration and its matrix products, medians of
+repeated timings, and one JSON line of results."""
+import functools
+import itertools
 import json
 import os
 import platform
 import statistics
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from tinygan import backend, cli
 from tinygan.gan import UPDATES
+from tinygan.presets import PRESETS, build_gan, pixel_means_of
 
-G_SHAPES = [(100, 1200), (1200, 1200), (1200, 784)]       # (n_in, n_out) of G's layers
-D_SHAPES = [(784, 1200), (240, 1200), (240, 1)]           # D's (Maxout 240×5 has 1200 columns)
-
-
-def step_matmuls(m):
-    """(rows, inner, cols) of every matrix product in one alternating k=1 iteration at batch m,
-    as tinygan performs them: forward y = x·W, backward dW = xᵀ·dy and dx = dy·Wᵀ, where dx
-    of a network's first layer is skipped unless something needs it (D's input in G's step)."""
-    def forward(shapes, rows):
-        return [(rows, n_in, n_out) for n_in, n_out in shapes]
-
-    def backward(shapes, rows, weights=True, input_grad=False):
-        d_weights = [(n_in, rows, n_out) for n_in, n_out in shapes] if weights else []
-        d_inputs = [(rows, n_out, n_in) for n_in, n_out in shapes[0 if input_grad else 1:]]
-        return d_weights + d_inputs
-    d_step = forward(G_SHAPES, m) + forward(D_SHAPES, 2 * m) + backward(D_SHAPES, 2 * m)
-    g_step = forward(G_SHAPES, m) + forward(D_SHAPES, m) \
-        + backward(D_SHAPES, m, weights=False, input_grad=True) + backward(G_SHAPES, m)
-    return d_step + g_step
+PRESET_NAMES = ("paper", "dcgan")        # the networks a benchmark can time (tinygan.presets.PRESETS)
 
 
-def step_gflop(m):
+def training_iteration(preset, m, update="alternating", device="numpy"):
+    """(gan, minibatches): ``preset``'s GAN at batch m on ``device``, and an endless stream of one
+    fixed minibatch of random pixels (the shapes, not the values, set the time)."""
+    images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), device)
+    gan = build_gan(replace(PRESETS[preset], batch_size=m, update=update), pixel_means_of(images, (28, 28, 1)), device)
+    return gan, itertools.repeat(images[:m].astype(np.float32) / 255)
+
+
+@functools.lru_cache
+def step_matmuls(preset, m, update="alternating"):
+    """(rows, inner, cols) of every matrix product of one training iteration at batch m, as
+    tinygan performs them: recorded from ``backend.matmul`` while the iteration runs on NumPy."""
+    gan, minibatches = training_iteration(preset, m, update)
+    shapes, multiply = [], backend.matmul
+
+    def recording(a, b, out=None):
+        shapes.append((a.shape[0], a.shape[1], b.shape[1]))
+        return multiply(a, b, out)
+    backend.matmul = recording
+    try:
+        gan.train_iteration(minibatches)
+    finally:
+        backend.matmul = multiply
+    return tuple(shapes)
+
+
+def step_gflop(preset, m, update="alternating"):
     """Floating-point operations (2 per multiply-add) of one iteration's matrix products, 1e9."""
-    return sum(2 * rows * inner * cols for rows, inner, cols in step_matmuls(m)) / 1e9
+    return sum(2 * rows * inner * cols for rows, inner, cols in step_matmuls(preset, m, update)) / 1e9
 
 
 def median_ms(run_once, iterations, warmup, repeats, sync=lambda: None):
@@ -52,13 +64,13 @@ def median_ms(run_once, iterations, warmup, repeats, sync=lambda: None):
     return statistics.median(times)
 
 
-def gemm_bound_ms(m, xp, iterations, warmup, repeats, sync=lambda: None):
-    """Time of the iteration's matrix products alone (float32, preallocated operands and
-    results, through backend.matmul as tinygan multiplies): the floor a framework built on this
-    BLAS cannot beat."""
+def gemm_bound_ms(matmuls, xp, iterations, warmup, repeats, sync=lambda: None):
+    """Time of an iteration's matrix products alone (``step_matmuls``; float32, preallocated
+    operands and results, through backend.matmul as tinygan multiplies): the floor a framework
+    built on this BLAS cannot beat."""
     rng = np.random.default_rng(0)
     operands = [(xp.asarray(rng.random((r, i), dtype=np.float32)), xp.asarray(rng.random((i, c), dtype=np.float32)),
-                 xp.empty((r, c), dtype=np.float32)) for r, i, c in step_matmuls(m)]
+                 xp.empty((r, c), dtype=np.float32)) for r, i, c in matmuls]
 
     def products():
         for a, b, out in operands:
@@ -70,8 +82,10 @@ TIMING_FLAGS = {"--batch-size": 100, "--iters": 20, "--warmup": 5, "--repeats": 
 
 
 def add_timing_flags(parser):
-    """The flags every timed benchmark takes: the batch, the update, and how many iterations are
-    timed (--iters, after --warmup, --repeats times; the median is reported)."""
+    """The flags every timed benchmark takes: the networks, the batch, the update, and how many
+    iterations are timed (--iters, after --warmup, --repeats times; the median is reported)."""
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="paper",
+                        help="paper: the MNIST GAN of mnist.yaml (default); dcgan: the convolutional one")
     for flag, default in TIMING_FLAGS.items():
         parser.add_argument(flag, type=cli.positive_int, default=default)
     parser.add_argument("--update", choices=UPDATES, default="alternating")
@@ -80,7 +94,7 @@ def add_timing_flags(parser):
 def timing_flags(args):
     """The timing flags of parsed ``args`` as a command line, to hand to another benchmark."""
     given = [[flag, str(getattr(args, flag[2:].replace("-", "_")))] for flag in TIMING_FLAGS]
-    return [word for pair in given for word in pair] + ["--update", args.update]
+    return [word for pair in given for word in pair] + ["--update", args.update, "--preset", args.preset]
 
 
 GPU_FLAGS = {"--cuda-graph": "iterate by replaying a CUDA graph of the iteration",

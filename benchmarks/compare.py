@@ -3,6 +3,7 @@ benchmarks/train_step.py and then benchmarks/torch_reference.py (fresh processes
 flags and thread count), and the medians over rounds give the ratios.
 
     python benchmarks/compare.py --rounds 5 --json
+    python benchmarks/compare.py --preset dcgan --batch-size 64 --json          # the convolutional GAN
     python benchmarks/compare.py --device cupy --batch-size 10000 --json     # CuPy beside PyTorch on CUDA
     python benchmarks/compare.py --device cupy --cuda-graph --json           # both replaying a captured iteration
 
@@ -54,7 +55,7 @@ def main(argv=None):
 
     def median(results, key):
         return round(statistics.median(result[key] for result in results), 3)
-    result = {"benchmark": "compare", "device": args.device, "batch": args.batch_size, "update": args.update,
+    result = {"benchmark": "compare", "preset": args.preset, "device": args.device, "batch": args.batch_size, "update": args.update,
               "cuda_graph": args.cuda_graph, "tf32": args.tf32, "rounds": args.rounds, "threads": ours[0]["threads"],
               "tinygan_ms": median(ours, "ms_per_iter"), "gemm_bound_ms": median(ours, "gemm_bound_ms"),
               "tinygan_gflops": median(ours, "gflops"), "gemm_bound_gflops": median(ours, "gemm_bound_gflops"),

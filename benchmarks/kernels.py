@@ -12,8 +12,8 @@ of kernel times (kernels that overlap would count twice; tinygan queues them on 
 import collections
 import time
 
-from common import add_gpu_flags, check_gpu_flags, report
-from train_step import paper_iteration
+from common import PRESET_NAMES, add_gpu_flags, check_gpu_flags, report
+from train_step import timed_iteration
 
 from tinygan import backend, cli
 from tinygan.graph import CaptureError
@@ -33,6 +33,7 @@ def kernel_times(profiler):
 def main(argv=None):
     parser = cli.ArgumentParser(__doc__)
     parser.add_argument("--device", choices=["cupy"], default="cupy")
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="paper")
     parser.add_argument("--batch-size", type=cli.positive_int, default=100)
     parser.add_argument("--update", choices=UPDATES, default="alternating")
     parser.add_argument("--iters", type=cli.positive_int, default=20)
@@ -48,7 +49,7 @@ def main(argv=None):
     except ImportError:
         print("skipped: PyTorch is not installed (its profiler reads CUPTI)")
         return None
-    iterate = paper_iteration(args.device, args.batch_size, args.update, args.cuda_graph)
+    iterate = timed_iteration(args.preset, args.device, args.batch_size, args.update, args.cuda_graph)
     try:
         for _ in range(5):                       # the optimisers' state, the compiles, the capture
             iterate()

@@ -23,7 +23,7 @@ import strict_xp  # noqa: E402
 
 from tinygan import backend, cli  # noqa: E402
 from tinygan.graph import CapturedIteration  # noqa: E402
-from tinygan.presets import PRESETS, paper_gan  # noqa: E402
+from tinygan.presets import PRESETS, build_gan  # noqa: E402
 
 RUNS = {"default": {}, "paper": {}, "paper-simultaneous": {"update": "simultaneous"},
         "wgan": {}, "cgan": {}}
@@ -33,7 +33,7 @@ def launches_per_iteration(preset, overrides, batch_size, captured=False):
     """{operation name: launches} of an iteration after the first (which creates the optimisers'
     state), eager or, with captured=True, replayed from a CUDA graph (tinygan.graph)."""
     config = replace(PRESETS[preset], batch_size=batch_size, **overrides)
-    gan = paper_gan(config, np.full(784, 0.2), "cupy")
+    gan = build_gan(config, np.full(784, 0.2), "cupy")
     iterate = CapturedIteration(gan) if captured else gan.train_iteration
     batch = backend.to_device(np.random.default_rng(0).random((batch_size, 784), dtype=np.float32), "cupy")
     labels = backend.to_device(np.arange(batch_size) % 10, "cupy")

@@ -3,6 +3,7 @@ benchmarks/train_step.py (same flags, same JSON). PyTorch is optional: without i
 and exits 0.
 
     python benchmarks/torch_reference.py --device cpu --batch-size 100 --json
+    python benchmarks/torch_reference.py --preset dcgan --batch-size 64 --json   # as pytorch/examples' dcgan
     python benchmarks/torch_reference.py --device cuda --cuda-graph --json    # the stretch anchor
 
 With --cuda-graph it times replays of one iteration captured by ``torch.cuda.graph`` (after
@@ -16,8 +17,20 @@ from common import add_gpu_flags, add_timing_flags, check_gpu_flags, median_ms, 
 from tinygan import cli
 
 
-def build(torch, m, device):
+def build(torch, preset, device):
+    """(G, D, make an optimiser, draw z, judge) of ``preset`` in PyTorch: judge(D, x, fake) gives D's
+    logits on the real rows and then the fakes. The paper's D judges both in one batch; the
+    DCGAN's judges each as its own batch (its BatchNorm never mixes them), as tinygan's does."""
     nn = torch.nn
+    if preset == "dcgan":
+        G = nn.Sequential(nn.Linear(100, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
+                          nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Sigmoid(), nn.Flatten())
+        D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                          nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                          nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+        return (G.to(device), D.to(device), lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)),
+                lambda m: torch.randn(m, 100, device=device), lambda D, x, fake: torch.cat([D(x), D(fake)]))
 
     class Maxout(nn.Module):
         def __init__(self, n_in, units, pieces):
@@ -31,7 +44,9 @@ def build(torch, m, device):
                       nn.Linear(1200, 784), nn.Sigmoid()).to(device)
     D = nn.Sequential(nn.Dropout(0.2), Maxout(784, 240, 5), nn.Dropout(0.5), Maxout(240, 240, 5),
                       nn.Dropout(0.5), nn.Linear(240, 1)).to(device)
-    return G, D
+    r = math.sqrt(3)
+    return (G, D, lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.5),
+            lambda m: torch.rand(m, 100, device=device) * (2 * r) - r, lambda D, x, fake: D(torch.cat([x, fake])))
 
 
 def main(argv=None):
@@ -51,20 +66,18 @@ def main(argv=None):
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.manual_seed(0)
     F, m, device = torch.nn.functional, args.batch_size, args.device
-    G, D = build(torch, m, device)
-    opt_g = torch.optim.SGD(G.parameters(), lr=0.1, momentum=0.5)
-    opt_d = torch.optim.SGD(D.parameters(), lr=0.1, momentum=0.5)
+    G, D, optimizer, draw, judge = build(torch, args.preset, device)
+    opt_g, opt_d = optimizer(G.parameters()), optimizer(D.parameters())
     x = torch.rand(m, 784, device=device)
     targets = torch.cat([torch.ones(m, 1, device=device), torch.zeros(m, 1, device=device)])
-    r = math.sqrt(3)
 
     def noise():
-        return torch.rand(m, 100, device=device) * (2 * r) - r
+        return draw(m)
 
     def alternating():
         with torch.no_grad():
             fake = G(noise())
-        disc_loss = F.binary_cross_entropy_with_logits(D(torch.cat([x, fake])), targets)
+        disc_loss = F.binary_cross_entropy_with_logits(judge(D, x, fake), targets)
         opt_d.zero_grad(set_to_none=True)
         disc_loss.backward()
         opt_d.step()
@@ -76,7 +89,7 @@ def main(argv=None):
         D.requires_grad_(True)
 
     def simultaneous():
-        logits = D(torch.cat([x, G(noise())]))
+        logits = judge(D, x, G(noise()))
         disc_loss = F.binary_cross_entropy_with_logits(logits, targets)
         gen_loss = F.binary_cross_entropy_with_logits(logits[m:], targets[:m])
         opt_d.zero_grad(set_to_none=True)
@@ -91,10 +104,11 @@ def main(argv=None):
     if args.cuda_graph:
         step = captured(torch, step)
     ms = median_ms(step, args.iters, args.warmup, args.repeats, sync)
-    result = {"library": "torch", "device": device, "batch": m, "update": args.update,
+    gflop = step_gflop(args.preset, m, args.update)       # tinygan's count: the same products
+    result = {"library": "torch", "preset": args.preset, "device": device, "batch": m, "update": args.update,
               "cuda_graph": args.cuda_graph, "tf32": args.tf32,
               "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
-              "gflop_per_iter": round(step_gflop(m), 3), "gflops": round(step_gflop(m) / ms * 1e3, 1),
+              "gflop_per_iter": round(gflop, 3), "gflops": round(gflop / ms * 1e3, 1),
               "threads": torch.get_num_threads(), "torch": torch.__version__}
     report(result, args.json)
     return result

@@ -1,6 +1,7 @@
-"""Time one training iteration of the paper's MNIST GAN (Algorithm 1, k = 1).
+"""Time one training iteration of the paper's MNIST GAN (Algorithm 1, k = 1), or of the DCGAN.
 
     python benchmarks/train_step.py --device numpy --batch-size 100 --json
+    python benchmarks/train_step.py --preset dcgan --batch-size 64 --json
 
 Prints ms per iteration (median of --repeats means over --iters iterations, after --warmup),
 samples/s, the iteration's GFLOP and rate, and the GEMM-only time of the same matrix products.
@@ -11,24 +12,19 @@ Random pixels stand in for MNIST: the shapes, not the values, set the time.
 times the iteration as ``mnist_gan.py --cuda-graph`` trains it: recorded once as a CUDA graph
 (tinygan.graph), then each iteration one graph launch and the few launches that feed it.
 """
-import itertools
-from dataclasses import replace
-
 import numpy as np
 
-from common import add_gpu_flags, add_timing_flags, check_gpu_flags, gemm_bound_ms, median_ms, report, step_gflop, threads
+from common import (add_gpu_flags, add_timing_flags, check_gpu_flags, gemm_bound_ms, median_ms, report, step_gflop,
+                    step_matmuls, threads, training_iteration)
 
 from tinygan import backend, cli
 from tinygan.graph import CaptureError, CapturedIteration
-from tinygan.presets import PRESETS, paper_gan, pixel_means_of
 
 
-def paper_iteration(device, m, update, cuda_graph):
-    """A function that trains the paper preset's GAN for one iteration at batch m on ``device``
+def timed_iteration(preset, device, m, update, cuda_graph):
+    """A function that trains ``preset``'s GAN for one iteration at batch m on ``device``
     (through a CapturedIteration with cuda_graph), on one fixed minibatch of random pixels."""
-    images = backend.to_device(np.random.default_rng(0).integers(0, 256, (max(m, 1000), 784), dtype=np.uint8), device)
-    gan = paper_gan(replace(PRESETS["paper"], batch_size=m, update=update), pixel_means_of(images), device)
-    real = itertools.repeat(images[:m].astype(np.float32) / 255)
+    gan, real = training_iteration(preset, m, update, device)
     iterate = CapturedIteration(gan) if cuda_graph else gan.train_iteration
     return lambda: iterate(real)
 
@@ -45,20 +41,21 @@ def main(argv=None):
     xp = cli.array_module(args.device)
     backend.use_tf32(args.tf32)
     m = args.batch_size
-    iterate = paper_iteration(args.device, m, args.update, args.cuda_graph)
+    iterate = timed_iteration(args.preset, args.device, m, args.update, args.cuda_graph)
     sync = lambda: backend.synchronize(xp)  # noqa: E731
     try:
         ms = median_ms(iterate, args.iters, args.warmup, args.repeats, sync)
     except CaptureError as error:
         raise SystemExit(f"error: {error}") from None
-    result = {"library": "tinygan", "device": args.device, "batch": m, "update": args.update,
+    gflop = step_gflop(args.preset, m, args.update)
+    result = {"library": "tinygan", "preset": args.preset, "device": args.device, "batch": m, "update": args.update,
               "cuda_graph": args.cuda_graph, "tf32": args.tf32,
               "ms_per_iter": round(ms, 3), "samples_per_s": round(m / ms * 1e3, 1),
-              "gflop_per_iter": round(step_gflop(m), 3), "gflops": round(step_gflop(m) / ms * 1e3, 1),
+              "gflop_per_iter": round(gflop, 3), "gflops": round(gflop / ms * 1e3, 1),
               "threads": threads(), "numpy": np.__version__}
     if not args.no_gemm_bound:
-        bound = gemm_bound_ms(m, xp, args.iters, args.warmup, args.repeats, sync)
-        result.update(gemm_bound_ms=round(bound, 3), gemm_bound_gflops=round(step_gflop(m) / bound * 1e3, 1),
+        bound = gemm_bound_ms(step_matmuls(args.preset, m, args.update), xp, args.iters, args.warmup, args.repeats, sync)
+        result.update(gemm_bound_ms=round(bound, 3), gemm_bound_gflops=round(gflop / bound * 1e3, 1),
                       ratio_to_gemm_bound=round(ms / bound, 3))
     report(result, args.json)
     return result

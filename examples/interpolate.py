@@ -40,7 +40,7 @@ def main(argv=None):
                       config.noise_prior)
     ends = ends.reshape(args.rows, 2, config.noise_dim)
     z = np.concatenate([interpolate(a, b, args.steps) for a, b in ends])
-    images.save_grid(backend.to_host(gan.G.forward(z, train=False)), args.out, cols=args.steps)
+    images.save_grid(backend.to_host(gan.G.forward(z, train=False)), args.out, cols=args.steps, image_shape=gan.image_shape)
     print(f"wrote {args.out}")
 
 

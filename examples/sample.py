@@ -5,8 +5,8 @@
     python examples/sample.py runs/cgan/checkpoint.npz -n 100 --label 7 -o sevens.npy   # conditional GAN
     python examples/sample.py pretrained/mnist_generator.npz --nearest figure2.png       # the paper's Figure 2
 
-Writes an (N, 784) float32 array of pixels in [0, 1] (np.load reads it; reshape a row to 28 × 28
-for an image); with --grid, a picture of the samples ten to a row; with --nearest, the first 30
+Writes an (N, H·W·C) float32 array of pixels in [0, 1] (np.load reads it; for MNIST a row of 784
+is a 28 × 28 image); with --grid, a picture of the samples ten to a row; with --nearest, the first 30
 samples each beside its nearest training image in L2 (the paper's Figure 2: a model that copied
 its training set would show identical pairs). Reads any checkpoint or generator file that
 tinygan writes; the noise is seeded (--seed), so the same command gives the same samples. For a
@@ -26,7 +26,7 @@ def parse_args(argv=None):
     parser.add_argument("--nearest", type=cli.output_file, help=f"write the first {images.N_NEAREST} samples beside their nearest training "
                         "images as a PNG (Figure 2)")
     parser.add_argument("--data", default=data.SHIPPED_MNIST,
-                        help="the MNIST-format folder --nearest searches (default: the shipped MNIST)")
+                        help="the training data --nearest searches: the run's --data (default: the shipped MNIST)")
     parser.add_argument("--label", type=int, help="the class to draw, for a conditional GAN's checkpoint")
     parser.add_argument("--seed", type=cli.seed, default=0, help="seeds the noise (default 0)")
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy")
@@ -62,17 +62,18 @@ def main(argv=None):
             np.save(f, samples.astype(np.float32))
         print(f"wrote {args.out}: {samples.shape} {samples.dtype}, pixels in [{samples.min():.3f}, {samples.max():.3f}]")
     if args.grid:
-        images.save_grid(samples, args.grid)
+        images.save_grid(samples, args.grid, image_shape=gan.image_shape)
         print(f"wrote {args.grid}")
     if args.nearest:
-        images.save_nearest(samples, train_images, args.nearest)
+        images.save_nearest(samples, train_images, args.nearest, image_shape=gan.image_shape)
         print(f"wrote {args.nearest}")
 
 
 def nearest_pool(args, meta):
-    """The training images (uint8, (50000, 784)) of --data, refused if the generator in the
+    """The training images (uint8 rows (N, H·W·C)) of --data, refused if the generator in the
     file whose metadata is ``meta`` was trained on other images."""
-    train_images = data.load_mnist(args.data)["train"][0]
+    shape = meta.get("data", {}).get("image_shape") or [28, 28, 1]              # (older files: MNIST's)
+    train_images = data.load(args.data, shape[2], shape[0]).splits["train"][0]
     checkpoint.check_trained_on(args.checkpoint, meta, args.data, data.fingerprint(train_images))
     return train_images
 

@@ -6,7 +6,7 @@ import pytest
 
 from tinygan import backend, checkpoint
 from tinygan.checkpoint import average_generators, load_gan, save_gan
-from tinygan.presets import Config, paper_gan
+from tinygan.presets import Config, build_gan
 
 
 def test_round_trip(tmp_path):
@@ -66,7 +66,7 @@ def test_a_checkpoint_of_the_old_maxout_layout_is_refused(tmp_path):
 def _saved_run(tmp_path, seed=0, shift=0.0, iteration=1):
     """A small paper-style GAN with every G weight moved by ``shift``, saved at ``iteration``."""
     config = Config(noise_dim=4, G_hidden=12, D_units=6, D_pieces=3, batch_size=8, seed=seed)
-    gan = paper_gan(config, np.full(16, 0.3))
+    gan = build_gan(config, np.full(16, 0.3))
     for _, value, _ in gan.G.parameters():
         value += np.float32(shift)
     path = str(tmp_path / f"s{seed}_i{iteration}.npz")
@@ -122,7 +122,7 @@ def small_checkpoint(path, **meta_changes):
     """A small GAN's checkpoint with its metadata changed, and its arrays changed by ``arrays``."""
     config = Config(G_hidden=8, D_units=4, D_pieces=2)
     arrays_change = meta_changes.pop("arrays", {})
-    gan = paper_gan(config, np.full(784, 0.2))
+    gan = build_gan(config, np.full(784, 0.2))
     save_gan(str(path), gan, config, 3, 0)
     arrays, meta = checkpoint.load(str(path))
     checkpoint.save(str(path), {**arrays, **arrays_change}, {**meta, **meta_changes})

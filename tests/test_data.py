@@ -131,3 +131,67 @@ def test_minibatches_are_seeded_shuffled_and_resumable():
     assert not np.array_equal(np.concatenate(list(batches.epoch(1))), np.concatenate(epoch))
     with pytest.raises(ValueError, match="batch size 51"):
         data.Minibatches(images, 51, 0)
+
+
+# ----------------------------------------------------------------------------- a folder of images
+
+def write_images(folder, count, size=(12, 12), mode="RGB", suffix=".png", seed=0):
+    """``count`` random images in ``folder`` and a sub-folder of it, returned as {relative path: array}."""
+    from PIL import Image
+    rng, written = np.random.default_rng(seed), {}
+    for i in range(count):
+        name = os.path.join("sub" if i % 2 else "", f"img_{i:02d}{suffix}")
+        os.makedirs(os.path.join(folder, os.path.dirname(name)), exist_ok=True)
+        pixels = rng.integers(0, 256, (size[1], size[0], 3) if mode == "RGB" else (size[1], size[0]), dtype=np.uint8)
+        Image.fromarray(pixels, mode).save(os.path.join(folder, name))
+        written[name] = pixels
+    return written
+
+
+def test_a_folder_of_images_loads_sorted_by_path_as_rows_of_pixels(tmp_path):
+    written = write_images(tmp_path, 6)
+    dataset = data.load(str(tmp_path), channels=3, size=12)
+    images, labels = dataset.splits["train"]
+    assert dataset.image_shape == (12, 12, 3) and images.shape == (6, 12 * 12 * 3) and images.dtype == np.uint8
+    assert labels is None and dataset.note == ""
+    for row, name in zip(images, sorted(written)):          # sub/img_01.png after img_04.png: sorted paths
+        np.testing.assert_array_equal(row.reshape(12, 12, 3), written[name])
+
+
+def test_grey_conversion_resizing_and_the_central_square(tmp_path):
+    from PIL import Image
+    pixels = np.zeros((10, 30), np.uint8)
+    pixels[:, 10:20] = 255                                   # a white square in the middle of a wide image
+    Image.fromarray(pixels).save(tmp_path / "wide.png")
+    dataset = data.load(str(tmp_path), channels=1, size=5)
+    assert dataset.image_shape == (5, 5, 1)
+    assert dataset.splits["train"][0].min() == 255          # the crop kept the central 10 × 10 only
+
+
+def test_mixed_modes_are_converted_and_said_once(tmp_path):
+    write_images(tmp_path, 3, mode="RGB")
+    write_images(tmp_path / "grey", 2, mode="L", seed=1)
+    dataset = data.load(str(tmp_path), channels=1, size=12)
+    assert dataset.splits["train"][0].shape == (5, 144)
+    assert dataset.note == f"{tmp_path}: converted 3 of 5 images (3 RGB) to L"
+
+
+@pytest.mark.parametrize("problem", ["empty", "truncated", "not an image"])
+def test_a_bad_folder_of_images_is_named_in_one_line(problem, tmp_path):
+    if problem == "empty":
+        (tmp_path / "notes.txt").write_text("no pictures here")
+        expected = f"{tmp_path}: no train-images-idx3-ubyte(.gz) of MNIST-format data and no PNG or JPEG images"
+    elif problem in ("truncated", "not an image"):
+        write_images(tmp_path, 2)
+        broken = tmp_path / "img_00.png"
+        broken.write_bytes(broken.read_bytes()[:60] if problem == "truncated" else b"plain text, not a PNG")
+        expected = f"{broken}: not a readable PNG or JPEG image"
+    with pytest.raises(data.DataError) as error:
+        data.load(str(tmp_path), channels=3, size=12)
+    assert str(error.value).startswith(expected) and "\n" not in str(error.value)
+
+
+def test_mnist_format_files_refuse_the_image_folder_options():
+    with pytest.raises(data.DataError, match="MNIST-format files hold 1 × 28 × 28 images; --channels and --image-size"):
+        data.load(data.SHIPPED_MNIST, channels=3)
+    assert data.load(data.SHIPPED_MNIST).image_shape == (28, 28, 1)

@@ -12,7 +12,7 @@ from test_layers import LAYER_NAMES, N_IN, _to, make_layer
 from tinygan import backend
 from tinygan.layers import Maxout
 from tinygan.checkpoint import load_gan, save_gan
-from tinygan.presets import PRESETS, Config, paper_gan
+from tinygan.presets import PRESETS, Config, build_gan
 
 FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-5}   # float32 results of differently ordered sums
 
@@ -78,7 +78,7 @@ def test_the_papers_networks_agree_on_the_device(accelerator, rng):
     """The default preset's G and D (784 pixels, weights drawn on the host from one seed):
     G(z), D's logits, D's parameter gradients and G's through D (G's step)."""
     means = rng.random(784) * 0.5
-    host, device = paper_gan(PRESETS["default"], means), paper_gan(PRESETS["default"], means, accelerator)
+    host, device = build_gan(PRESETS["default"], means), build_gan(PRESETS["default"], means, accelerator)
     z = host.sample_noise(64)
     x = host.generate(z, train=False)
     assert_agree(device.generate(backend.to_device(z, accelerator), train=False), x, "G(z)")
@@ -112,7 +112,7 @@ def test_a_checkpoint_written_on_the_device_resumes_on_the_cpu_and_back(accelera
     """Weights and optimiser state move bit for bit: device → file → CPU → file → device."""
     config = Config(noise_dim=4, G_hidden=12, D_units=6, D_pieces=3, batch_size=8)
     means = np.full(16, 0.3)
-    on_device = paper_gan(config, means, accelerator)
+    on_device = build_gan(config, means, accelerator)
     _train_once(on_device, accelerator, rng)
     save_gan(tmp_path / "device.npz", on_device, config, iteration=1, epoch=0)
     on_host, _, meta = load_gan(tmp_path / "device.npz", "numpy")

@@ -85,7 +85,7 @@ def test_sample_draws_figure_2_each_sample_beside_its_nearest_training_image(tra
     train_images = (np.arange(3 * 784) % 251).astype(np.uint8).reshape(3, 784)
     samples = train_images[[2, 0]] / np.float32(255) + np.float32(0.01)
     written = {}
-    monkeypatch.setattr(images, "save_pairs", lambda left, right, path: written.update(right=right))
+    monkeypatch.setattr(images, "save_pairs", lambda left, right, path, **shape: written.update(right=right))
     images.save_nearest(samples, train_images, "unused.png")
     np.testing.assert_allclose(written["right"], train_images[[2, 0]] / 255, rtol=1e-6)
     with pytest.raises(SystemExit) as stop:

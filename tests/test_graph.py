@@ -14,7 +14,7 @@ from test_devices import FLOAT32_TOL
 from tinygan import backend, checkpoint
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.optim import apply_paper_schedule
-from tinygan.presets import PRESETS, paper_gan
+from tinygan.presets import PRESETS, build_gan
 
 RUNS = [("default", "alternating"), ("paper", "simultaneous"), ("wgan", "alternating"), ("cgan", "alternating")]
 
@@ -32,7 +32,7 @@ def minibatches(config, device):
 def train(config, device, captured, iterations=6):
     """(state_dict, (iterations, 4) statistics) after training with lr and momentum changing
     every iteration, eagerly or through a CapturedIteration."""
-    gan = paper_gan(config, np.full(784, 0.2), device)
+    gan = build_gan(config, np.full(784, 0.2), device)
     iterate = CapturedIteration(gan) if captured else gan.train_iteration
     batches, stats = minibatches(config, device), []
     for iteration in range(iterations):
@@ -57,7 +57,7 @@ def test_replays_of_the_captured_iteration_train_as_the_iteration_itself(preset,
 
 def test_a_replayed_iteration_is_one_graph_launch_and_what_feeds_it(strict):
     config = replace(PRESETS["default"], G_hidden=32, D_units=16, batch_size=20)
-    gan = paper_gan(config, np.full(784, 0.2), "cupy")
+    gan = build_gan(config, np.full(784, 0.2), "cupy")
     iterate, batches = CapturedIteration(gan), minibatches(config, "cupy")
     for _ in range(3):                                  # two eager warm-up iterations, the capture
         iterate(batches)
@@ -76,7 +76,7 @@ def test_the_stand_in_refuses_a_host_read_during_a_capture(strict):
 
 def test_an_iteration_that_cannot_be_recorded_says_so(strict, monkeypatch):
     config = replace(PRESETS["default"], G_hidden=8, D_units=4, batch_size=20)
-    gan = paper_gan(config, np.full(784, 0.2), "cupy")
+    gan = build_gan(config, np.full(784, 0.2), "cupy")
     recorded = gan.train_iteration
     monkeypatch.setattr(gan, "train_iteration", lambda batches: recorded(batches) * float(gan.G.layers[0].params["b"][0]))
     iterate, batches = CapturedIteration(gan), minibatches(config, "cupy")
@@ -86,7 +86,7 @@ def test_an_iteration_that_cannot_be_recorded_says_so(strict, monkeypatch):
 
 
 def test_adam_with_several_d_steps_an_iteration_cannot_be_captured(strict):
-    gan = paper_gan(replace(PRESETS["default"], optimizer="adam", k=2, G_hidden=8, D_units=4), np.full(784, 0.2), "cupy")
+    gan = build_gan(replace(PRESETS["default"], optimizer="adam", k=2, G_hidden=8, D_units=4), np.full(784, 0.2), "cupy")
     with pytest.raises(ValueError, match="2 steps of D's Adam"):
         CapturedIteration(gan)
 

@@ -12,7 +12,7 @@ import pytest
 import strict_xp
 from tinygan import backend
 from tinygan.graph import CaptureError, CapturedIteration
-from tinygan.presets import PRESETS, paper_gan
+from tinygan.presets import PRESETS, build_gan
 
 SHAPES = [(1, 1, 1), (3, 5, 2), (7, 1, 4), (1, 6, 1), (5, 4, 9), (33, 17, 65)]   # (m, k, n)
 
@@ -148,10 +148,10 @@ def test_todays_products_fail_a_capture_of_a_whole_iteration_as_on_the_gpu(stric
     config = replace(PRESETS["default"], G_hidden=8, D_units=4, batch_size=10)
     x = backend.to_device(np.random.default_rng(0).random((10, 784), dtype=np.float32), "cupy")
     batches = itertools.repeat(x)
-    iterate = CapturedIteration(paper_gan(config, np.full(784, 0.2), "cupy"))
+    iterate = CapturedIteration(build_gan(config, np.full(784, 0.2), "cupy"))
     iterate(batches), iterate(batches), iterate(batches)          # warm-up, warm-up, capture: accepted
     monkeypatch.setattr(backend, "matmul", lambda a, b, out=None: a @ b)
-    iterate = CapturedIteration(paper_gan(config, np.full(784, 0.2), "cupy"))
+    iterate = CapturedIteration(build_gan(config, np.full(784, 0.2), "cupy"))
     iterate(batches), iterate(batches)
     with pytest.raises(CaptureError, match="NotImplementedError: calling cuBLAS API during stream capture is currently unsupported"):
         iterate(batches)

@@ -404,3 +404,32 @@ def test_a_damaged_metrics_csv_stops_a_resume_with_one_line(csv_bytes, problem, 
     (tmp_path / "metrics.csv").write_bytes(csv_bytes)
     line = fails(capsys, 1, "--resume", tmp_path / "checkpoint.npz", "--max-iters", "6")
     assert problem in line and line.endswith("resuming needs the run's own metrics.csv")
+
+
+def test_a_dcgan_trains_on_a_folder_of_colour_images_and_writes_colour_grids(tmp_path, capsys):
+    from test_data import write_images
+    write_images(tmp_path / "pictures", 24, size=(20, 16))
+    out = tmp_path / "run"
+    mnist_gan.main(["--data", str(tmp_path / "pictures"), "--channels", "3", "--image-size", "16", "--preset", "dcgan",
+                    "--batch-size", "8", "--max-iters", "3", "--out", str(out), "--set", "G_channels=8",
+                    "--set", "D_channels=4"])
+    _, meta = checkpoint.load(out / "checkpoint.npz")
+    assert meta["image_shape"] == [16, 16, 3] and meta["data"]["image_shape"] == [16, 16, 3]
+    grid = Image.open(out / "samples" / "epoch_001.png")
+    assert grid.mode == "RGB" and grid.size == (2 * (10 * 17 + 1),) * 2          # 100 samples, 10 to a row
+    assert "the sample-quality columns stay empty" in capsys.readouterr().out
+    sample = load_example("sample")
+    sample.main([str(out / "checkpoint.npz"), "-n", "4", "-o", str(tmp_path / "s.npy"), "--nearest", str(tmp_path / "n.png"),
+                 "--data", str(tmp_path / "pictures")])
+    assert np.load(tmp_path / "s.npy").shape == (4, 16 * 16 * 3) and Image.open(tmp_path / "n.png").mode == "RGB"
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--image-size", "6", "--preset", "dcgan"], "--image-size 6: the dcgan architecture needs images whose height"),
+    (["--preset", "cgan", "--batch-size", "2"], "a folder of images has no labels"),
+])
+def test_a_folder_of_images_the_networks_cannot_take_is_refused_in_one_line(flags, expected, tmp_path, capsys):
+    from test_data import write_images
+    write_images(tmp_path / "pictures", 4)
+    line = fails(capsys, 2, "--data", tmp_path / "pictures", "--out", tmp_path / "run", *flags)
+    assert expected in line and not (tmp_path / "run" / "checkpoint.npz").exists()

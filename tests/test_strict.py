@@ -10,7 +10,7 @@ from tinygan import backend, layers
 from tinygan.logbook import Logbook
 from tinygan.network import Sequential
 from tinygan.optim import Adam, MomentumSGD, RMSProp
-from tinygan.presets import PRESETS, paper_gan
+from tinygan.presets import PRESETS, build_gan
 
 
 def test_the_guard_refuses_implicit_conversions_and_counts_host_reads(strict):
@@ -33,7 +33,7 @@ def test_the_guard_refuses_implicit_conversions_and_counts_host_reads(strict):
 def test_a_training_iteration_reads_nothing_back_to_the_host(preset, update, strict):
     images = backend.to_device(np.random.default_rng(0).integers(0, 256, (200, 784), dtype=np.uint8), "cupy")
     config = replace(PRESETS[preset], update=update, G_hidden=32, D_units=16, batch_size=20)
-    gan = paper_gan(config, np.full(784, 0.2), "cupy")
+    gan = build_gan(config, np.full(784, 0.2), "cupy")
     batch = images[:20].astype(np.float32) / 255
     labels = backend.to_device(np.arange(20) % 10, "cupy")
 

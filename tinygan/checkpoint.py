@@ -12,7 +12,7 @@ import numpy as np
 import os
 
 from . import backend, data, files
-from .presets import Config, paper_gan
+from .presets import Config, build_gan
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
 META_KEY = "__meta__"  # the JSON header, stored as a 0-d unicode array
@@ -99,7 +99,7 @@ def save_gan(path, gan, config, iteration, epoch, generator_only=False, **proven
     generator_only=True writes G's parameters alone (a few MB, to share a trained model): it
     samples and is scored like a checkpoint, but cannot resume training."""
     meta = {"config": config.to_dict(), "iteration": iteration, "epoch": epoch,
-            "n_pixels": int(gan.G.out_features), "rng": backend.rng_state(gan.rng),
+            "n_pixels": int(gan.G.out_features), "image_shape": list(gan.image_shape), "rng": backend.rng_state(gan.rng),
             "contents": "generator" if generator_only else "gan", **provenance}
     arrays = {f"G/{name}": value for name, value in gan.G.state_dict().items()} if generator_only else gan.state_dict()
     save(path, arrays, meta)
@@ -128,7 +128,8 @@ def load_gan(path, device="numpy"):
         if not finite:
             raise CheckpointError(f"{path}: parameter {name} holds NaN or infinite values (as float32)")
     try:
-        gan = paper_gan(config, np.full(meta["n_pixels"], 0.5), device)      # the means: replaced by the weights
+        shape = meta.get("image_shape") or [meta["n_pixels"]]               # (older files: rows alone)
+        gan = build_gan(config, np.full(shape, 0.5), device)                # the means: replaced by the weights
         if generator_only:
             gan.G.load_state_dict({name[2:]: value for name, value in arrays.items()}, what="the file's generator")
         else:
@@ -159,6 +160,8 @@ META_SCHEMA = {     # what load_gan requires of a checkpoint's metadata besides 
     "iteration": _count,
     "epoch": _count,
     "n_pixels": lambda value: _count(value) and value > 0,
+    "image_shape": lambda value: value is None or (isinstance(value, list) and 1 <= len(value) <= 3
+                                                   and all(_count(v) and v > 0 for v in value)),
     "rng": _rng_state,
     "logbook": lambda value: value is None or (isinstance(value, dict) and _count(value.get("count"))
                                                and isinstance(value.get("sums"), list)

@@ -4,10 +4,14 @@ im2col lays every k×k patch (all channels deep) out as one row of a matrix, so 
 one matrix product, rows · W, through the backend's matmul — the dense layer's math, patch by
 patch. Its adjoint, col2im, adds each row back onto the patch it was read from; it carries a
 convolution's dL/dx, and it *is* the forward pass of the transposed ("de-") convolution, whose
-backward pass is in turn an im2col. Images are (N, C, H, W): batch, channels, rows, columns.
+backward pass is in turn an im2col.
 
-    im2col: (N, C, H, W) -> (N·OH·OW, C·k·k),   OH = (H + 2p − k) // s + 1
-    col2im: (N·OH·OW, C·k·k) -> (N, C, H, W),   each row's patch added where it was read
+Images are (N, H, W, C): batch, rows, columns, channels, each pixel's channels side by side (as
+Pillow and NumPy hold a picture). Then a patch is k·k·C contiguous-in-order values and a
+convolution's output rows (N·OH·OW, F) *are* the output image: reshapes, never transposes.
+
+    im2col: (N, H, W, C) -> (N·OH·OW, k·k·C),   OH = (H + 2p − k) // s + 1
+    col2im: (N·OH·OW, k·k·C) -> (N, H, W, C),   each row's patch added where it was read
 """
 import numpy as np
 
@@ -16,60 +20,48 @@ from .layers import Layer, normal
 
 
 def out_size(size, kernel, stride, padding):
-    """Positions a k-wide window takes, s apart, along `size` cells padded by p each side."""
+    """Positions a k-wide window takes, s apart, along ``size`` cells padded by p each side."""
     return (size + 2 * padding - kernel) // stride + 1
 
 
 def windows(x, kernel, stride):
-    """(N, C, H, W) -> the (N, C, OH, OW, k, k) view of every k×k window, s apart: no copy, one
-    array whose strides step s cells between windows and one cell within a window."""
-    n, c, h, w = x.shape
-    sn, sc, sh, sw = x.strides
-    shape = (n, c, (h - kernel) // stride + 1, (w - kernel) // stride + 1, kernel, kernel)
+    """(N, H, W, C) -> the (N, OH, OW, k, k, C) view of every k×k window, s apart: no copy, one
+    array whose strides step s pixels between windows and one pixel within a window."""
+    n, h, w, c = x.shape
+    sn, sh, sw, sc = x.strides
+    shape = (n, (h - kernel) // stride + 1, (w - kernel) // stride + 1, kernel, kernel, c)
     xp = backend.array_module(x)
-    return xp.lib.stride_tricks.as_strided(x, shape, (sn, sc, sh * stride, sw * stride, sh, sw))
+    return xp.lib.stride_tricks.as_strided(x, shape, (sn, sh * stride, sw * stride, sh, sw, sc))
 
 
 def im2col(x, kernel, stride, padding):
-    """(N, C, H, W) -> (N·OH·OW, C·k·k): one row per output position, its patch flattened in
-    (channel, row, column) order. The window view is free; the reshape makes the one copy."""
+    """(N, H, W, C) -> (N·OH·OW, k·k·C): one row per output position, its patch flattened in
+    (row, column, channel) order. The window view is free; the reshape makes the one copy."""
     xp = backend.array_module(x)
     if padding:
-        x = xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    patches = windows(x, kernel, stride)                          # (N, C, OH, OW, k, k)
-    n, c, oh, ow = patches.shape[:4]
-    return patches.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kernel * kernel)
+        x = xp.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+    patches = windows(x, kernel, stride)                          # (N, OH, OW, k, k, C)
+    n, oh, ow = patches.shape[:3]
+    return patches.reshape(n * oh * ow, -1)
 
 
 def col2im(rows, shape, kernel, stride, padding):
-    """The adjoint of im2col: (N·OH·OW, C·k·k) rows -> an (N, C, H, W) image (``shape``), each row
+    """The adjoint of im2col: (N·OH·OW, k·k·C) rows -> an (N, H, W, C) image (``shape``), each row
     added onto the patch it stands for; where patches overlap, their values add up."""
-    n, c, h, w = shape
+    n, h, w, c = shape
     oh, ow = out_size(h, kernel, stride, padding), out_size(w, kernel, stride, padding)
-    patches = rows.reshape(n, oh, ow, c, kernel, kernel).transpose(0, 3, 1, 2, 4, 5)   # (N, C, OH, OW, k, k)
+    patches = rows.reshape(n, oh, ow, kernel, kernel, c)
     xp = backend.array_module(rows)
-    image = xp.zeros((n, c, h + 2 * padding, w + 2 * padding), rows.dtype)
+    image = xp.zeros((n, h + 2 * padding, w + 2 * padding, c), rows.dtype)
     for i in range(kernel):                        # k² strided adds, each over the whole batch
         for j in range(kernel):
-            image[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride] += patches[:, :, :, :, i, j]
-    return image[:, :, padding:padding + h, padding:padding + w]
-
-
-def to_rows(images):
-    """(N, F, OH, OW) -> (N·OH·OW, F): one row per position, one column per channel."""
-    n, f, oh, ow = images.shape
-    return images.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)
-
-
-def to_images(rows, n, oh, ow):
-    """The inverse of to_rows: (N·OH·OW, F) -> (N, F, OH, OW), C-contiguous."""
-    xp = backend.array_module(rows)
-    return xp.ascontiguousarray(rows.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2))
+            image[:, i:i + stride * oh:stride, j:j + stride * ow:stride] += patches[:, :, :, i, j]
+    return image[:, padding:padding + h, padding:padding + w]
 
 
 class _Convolution(Layer):
     """What Conv2D and ConvTranspose2D share: k×k kernels, stride s, padding p, a bias per output
-    channel, and a check that the input is (N, in_channels, H, W)."""
+    channel, and a check that the input is (N, H, W, in_channels)."""
 
     def __init__(self, in_channels, out_channels, kernel, stride, padding, W_shape, init, rng, dtype):
         super().__init__()
@@ -80,8 +72,8 @@ class _Convolution(Layer):
         self.params["b"] = np.zeros(out_channels, dtype=dtype)
 
     def _check_input(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{self}: expected images of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.ndim != 4 or x.shape[3] != self.in_channels:
+            raise ValueError(f"{self}: expected images of shape (N, H, W, {self.in_channels}), got {tuple(x.shape)}")
         super()._check_input(x)
 
     def __repr__(self):
@@ -90,50 +82,50 @@ class _Convolution(Layer):
 
 
 class Conv2D(_Convolution):
-    """y[n, f] = Σ over each k×k patch of x[n] (all C channels) of patch · W[:, f], + b[f].
+    """y[n, i, j] = (the k×k patch of x[n] at (i·s, j·s), all C channels) · W + b.
 
-    x: (N, C, H, W) -> y: (N, F, OH, OW), OH = (H + 2p − k) // s + 1 (OW likewise).
-    W: (C·k·k, F), the weights of a patch's values in (channel, row, column) order; b: (F,).
+    x: (N, H, W, C) -> y: (N, OH, OW, F), OH = (H + 2p − k) // s + 1 (OW likewise).
+    W: (k·k·C, F), the weights of a patch's values in (row, column, channel) order; b: (F,).
     """
 
     def __init__(self, in_channels, out_channels, kernel, stride=1, padding=0, init=normal(0.02), rng=None,
                  dtype=np.float32):
         super().__init__(in_channels, out_channels, kernel, stride, padding,
-                         (in_channels * kernel * kernel, out_channels), init, rng, dtype)
+                         (kernel * kernel * in_channels, out_channels), init, rng, dtype)
 
     def _forward(self, x, train):
-        n, _, h, w = x.shape
+        n, h, w, _ = x.shape
         oh, ow = out_size(h, self.kernel, self.stride, self.padding), out_size(w, self.kernel, self.stride, self.padding)
-        cols = im2col(x, self.kernel, self.stride, self.padding)          # (N·OH·OW, C·k·k)
+        cols = im2col(x, self.kernel, self.stride, self.padding)          # (N·OH·OW, k·k·C)
         y = backend.matmul(cols, self.params["W"])                        # y = cols · W + b
         y += self.params["b"]
-        return to_images(y, n, oh, ow), (cols, x.shape)
+        return y.reshape(n, oh, ow, -1), (cols, x.shape)
 
     def _grad_params(self, d_out, cache):
         cols, _ = cache
-        d_y = to_rows(d_out)                                              # (N·OH·OW, F)
+        d_y = d_out.reshape(-1, self.out_channels)                        # (N·OH·OW, F)
         self.grads["W"] = backend.matmul(cols.T, d_y)                     # dL/dW = colsᵀ · dL/dy
         self.grads["b"] = backend.sum_rows(d_y)                           # dL/db = Σ dL/dy
 
     def _grad_input(self, d_out, cache):
         _, x_shape = cache
-        d_cols = backend.matmul(to_rows(d_out), self.params["W"].T)       # dL/dcols = dL/dy · Wᵀ
+        d_cols = backend.matmul(d_out.reshape(-1, self.out_channels), self.params["W"].T)   # dL/dcols = dL/dy · Wᵀ
         return col2im(d_cols, x_shape, self.kernel, self.stride, self.padding)   # dL/dx = col2im(dL/dcols)
 
 
 class ConvTranspose2D(_Convolution):
     """The transposed convolution (DCGAN's "deconvolution"): Conv2D's dL/dx map, run forward.
 
-    Each input position's C values, times W, become a k×k patch of every output channel, laid s
+    Each input pixel's C values, times W, become a k×k patch of every output channel, laid s
     apart and added where they overlap (col2im), so a stride of 2 doubles the size:
-    x: (N, C, H, W) -> y: (N, F, OH, OW), OH = (H − 1)·s − 2p + k (OW likewise).
-    W: (C, F·k·k); b: (F,). Its backward pass is a convolution: im2col of dL/dy, times Wᵀ.
+    x: (N, H, W, C) -> y: (N, OH, OW, F), OH = (H − 1)·s − 2p + k (OW likewise).
+    W: (C, k·k·F); b: (F,). Its backward pass is a convolution: im2col of dL/dy, times Wᵀ.
     """
 
     def __init__(self, in_channels, out_channels, kernel, stride=1, padding=0, init=normal(0.02), rng=None,
                  dtype=np.float32):
         super().__init__(in_channels, out_channels, kernel, stride, padding,
-                         (in_channels, out_channels * kernel * kernel), init, rng, dtype)
+                         (in_channels, kernel * kernel * out_channels), init, rng, dtype)
 
     def out_shape(self, h, w):
         """(OH, OW) of an H × W input."""
@@ -141,28 +133,28 @@ class ConvTranspose2D(_Convolution):
         return (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
 
     def _forward(self, x, train):
-        n, _, h, w = x.shape
-        rows = to_rows(x)                                                 # (N·H·W, C)
-        patches = backend.matmul(rows, self.params["W"])                  # (N·H·W, F·k·k) = rows · W
-        y = col2im(patches, (n, self.out_channels, *self.out_shape(h, w)), self.kernel, self.stride, self.padding)
-        y += self.params["b"].reshape(1, -1, 1, 1)                        # y = col2im(rows · W) + b
-        return y, (rows, (n, h, w))
+        n, h, w, _ = x.shape
+        rows = x.reshape(-1, self.in_channels)                            # (N·H·W, C): one row per pixel
+        patches = backend.matmul(rows, self.params["W"])                  # (N·H·W, k·k·F) = rows · W
+        y = col2im(patches, (n, *self.out_shape(h, w), self.out_channels), self.kernel, self.stride, self.padding)
+        y += self.params["b"]                                             # y = col2im(rows · W) + b
+        return y, (rows, x.shape)
 
     def _grad_params(self, d_out, cache):
         rows, _ = cache
-        d_patches = im2col(d_out, self.kernel, self.stride, self.padding)   # (N·H·W, F·k·k)
+        d_patches = im2col(d_out, self.kernel, self.stride, self.padding)   # (N·H·W, k·k·F)
         self.grads["W"] = backend.matmul(rows.T, d_patches)               # dL/dW = rowsᵀ · im2col(dL/dy)
-        self.grads["b"] = d_out.sum(axis=(0, 2, 3))                       # dL/db = Σ dL/dy per channel
+        self.grads["b"] = backend.sum_rows(d_out.reshape(-1, self.out_channels))   # dL/db = Σ dL/dy
 
     def _grad_input(self, d_out, cache):
-        _, (n, h, w) = cache
+        _, x_shape = cache
         d_patches = im2col(d_out, self.kernel, self.stride, self.padding)
-        return to_images(backend.matmul(d_patches, self.params["W"].T), n, h, w)   # dL/dx = im2col(dL/dy) · Wᵀ
+        return backend.matmul(d_patches, self.params["W"].T).reshape(x_shape)   # dL/dx = im2col(dL/dy) · Wᵀ
 
 
 class Reshape(Layer):
     """(N, *any) -> (N, *shape): the same numbers, another shape. Reshape(784) flattens a
-    (N, 1, 28, 28) image to rows; Reshape(1, 28, 28) makes rows images again."""
+    (N, 28, 28, 1) image to rows; Reshape(28, 28, 1) makes rows images again."""
 
     def __init__(self, *shape):
         super().__init__()
@@ -187,7 +179,7 @@ class ImageAndLabels(Layer):
     """A conditional D's first layer: rows x ⊕ onehot(y) -> the image with one constant plane per
     class beside its channels, so every convolution sees which class the image claims to be.
 
-    (N, C·H·W + K) -> (N, C + K, H, W), image_shape = (C, H, W), K = n_classes (0: the image alone).
+    (N, H·W·C + K) -> (N, H, W, C + K), image_shape = (H, W, C), K = n_classes (0: the image alone).
     """
 
     def __init__(self, image_shape, n_classes=0):
@@ -196,17 +188,17 @@ class ImageAndLabels(Layer):
         self.in_features = int(np.prod(image_shape)) + n_classes
 
     def _forward(self, x, train):
-        n, (c, h, w), xp = len(x), self.image_shape, backend.array_module(x)
-        image = x[:, :c * h * w].reshape(n, c, h, w)
+        n, (h, w, c), xp = len(x), self.image_shape, backend.array_module(x)
+        image = x[:, :h * w * c].reshape(n, h, w, c)
         if not self.n_classes:
             return image, None
-        planes = xp.broadcast_to(x[:, c * h * w:].reshape(n, self.n_classes, 1, 1), (n, self.n_classes, h, w))
-        return xp.concatenate([image, planes], axis=1), None
+        planes = xp.broadcast_to(x[:, h * w * c:].reshape(n, 1, 1, self.n_classes), (n, h, w, self.n_classes))
+        return xp.concatenate([image, planes], axis=3), None
 
     def _grad_input(self, d_out, cache):
-        n, c, xp = len(d_out), self.image_shape[0], backend.array_module(d_out)
-        d_image = d_out[:, :c].reshape(n, -1)                            # dL/dx = dL/dy's image channels ...
-        d_labels = d_out[:, c:].sum(axis=(2, 3))                          # ... and each plane's sum
+        n, c, xp = len(d_out), self.image_shape[2], backend.array_module(d_out)
+        d_image = d_out[..., :c].reshape(n, -1)                          # dL/dx = dL/dy's image channels ...
+        d_labels = d_out[..., c:].sum(axis=(1, 2))                        # ... and each plane's sum
         return xp.concatenate([d_image, d_labels], axis=1) if self.n_classes else d_image
 
     def __repr__(self):

@@ -1,16 +1,20 @@
-"""MNIST-style data: IDX files, the paper's splits, shuffled minibatches.
+"""Training data: MNIST-style IDX files and the paper's splits, or a folder of your own PNG/JPEG
+images; shuffled minibatches of either.
 
 An IDX file is a 4-byte magic number (two zero bytes, a dtype code, the number of dimensions),
 one big-endian uint32 per dimension, then the values, row-major and big-endian. The loader checks
 every part of that against the file and says which file is wrong and how.
 """
+import collections
 import gzip
 import hashlib
 import os
 import re
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from . import backend
 
@@ -27,6 +31,72 @@ SHIPPED_MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "
 
 class DataError(ValueError):
     """A data file is missing, corrupt or inconsistent; the message names the file."""
+
+
+@dataclass
+class Dataset:
+    """What ``load`` found: splits {"train": (images, labels), …} of uint8 rows (N, H·W·C) on the
+    host (labels None for a folder of images), the (H, W, C) shape of a row, and a note on what
+    loading changed (images converted to another mode), to be said once."""
+    splits: dict
+    image_shape: tuple
+    note: str = ""
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MODES = {1: "L", 3: "RGB"}      # channels: Pillow's mode
+
+
+def load(folder, channels=None, size=None):
+    """The training data in ``folder``: MNIST-format IDX files (1 × 28 × 28, the paper's train,
+    valid and test splits; ``load_mnist``) or, failing those, every PNG and JPEG image in it or
+    below it (``load_image_folder``: a train split without labels, ``channels`` 1 or 3 and
+    ``size`` × ``size``, 1 and 28 by default). Raises DataError naming the file at fault."""
+    idx = [os.path.join(folder, MNIST_FILES["train_images"] + end) for end in (".gz", "")]
+    if folder == SHIPPED_MNIST or any(os.path.exists(path) for path in idx):
+        if (channels or 1) != 1 or (size or IMAGE_SHAPE[0]) != IMAGE_SHAPE[0]:
+            raise DataError(f"{folder}: MNIST-format files hold 1 × 28 × 28 images; --channels and "
+                            "--image-size convert a folder of PNG or JPEG images")
+        return Dataset(load_mnist(folder), (*IMAGE_SHAPE, 1))
+    if not os.path.isdir(folder):
+        raise DataError(f"{folder}: no such folder")
+    return load_image_folder(folder, channels or 1, size or IMAGE_SHAPE[0])
+
+
+def load_image_folder(folder, channels=1, size=28):
+    """Every PNG and JPEG file in ``folder`` or below it, in the order of their sorted paths (so a
+    run is reproducible), converted to grey (channels 1) or RGB (3), cropped to the central square
+    and resized to size × size: a Dataset of uint8 rows (N, size·size·channels), each pixel's
+    channels side by side."""
+    names = sorted(os.path.relpath(os.path.join(place, name), folder) for place, _, found in os.walk(folder)
+                   for name in found if name.lower().endswith(IMAGE_SUFFIXES))
+    if not names:
+        raise DataError(f"{folder}: no {MNIST_FILES['train_images']}(.gz) of MNIST-format data and no PNG or "
+                        "JPEG images in it or below it")
+    rows, modes = np.empty((len(names), channels * size * size), np.uint8), collections.Counter()
+    for i, name in enumerate(names):
+        path = os.path.join(folder, name)
+        try:
+            with Image.open(path) as image:
+                image.load()                                  # a truncated file fails here
+                modes[image.mode] += 1
+                pixels = np.asarray(central_square(image.convert(MODES[channels]), size))
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
+            raise DataError(f"{path}: not a readable PNG or JPEG image ({error})") from None
+        rows[i] = pixels.reshape(-1)
+    others = {mode: n for mode, n in modes.items() if mode != MODES[channels]}
+    note = (f"{folder}: converted {sum(others.values())} of {len(names)} images ("
+            + ", ".join(f"{n} {mode}" for mode, n in sorted(others.items())) + f") to {MODES[channels]}") if others else ""
+    return Dataset({"train": (rows, None)}, (size, size, channels), note)
+
+
+def central_square(image, size):
+    """A Pillow image cropped to its central square and resized to size × size (Lanczos)."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    return image if image.size == (size, size) else image.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def read_bytes(path):

@@ -68,12 +68,13 @@ class GAN:
     (unit variance at √3) or, with noise_prior="gaussian", the normal of the same variance. With
     n_classes > 0 the GAN is conditional: G's input is z ⊕ onehot(y) (noise_dim + n_classes
     columns), D's is x ⊕ onehot(y), and the real minibatches come as (x, y) pairs; fake labels
-    are drawn uniformly.
+    are drawn uniformly. image_shape: (H, W, C) of the images that G's rows hold (for pictures
+    and checkpoints; (n_pixels,) if not given).
     """
 
     def __init__(self, generator, discriminator, G_optimizer, D_optimizer, noise_dim, rng,
                  noise_range=np.sqrt(3), noise_prior="uniform", k=1, update="alternating", G_noise="fresh",
-                 objective=None, n_classes=0):
+                 objective=None, n_classes=0, image_shape=None):
         check_options(k, update, G_noise, noise_prior)
         self.G, self.D = generator, discriminator
         self.G_optimizer, self.D_optimizer = G_optimizer, D_optimizer
@@ -82,6 +83,7 @@ class GAN:
         self.objective = objective or GANObjective()                # D's and G's costs (losses.py)
         self.G_noise = G_noise                                      # G's step may reuse D's z
         self.dtype, self.n_pixels = generator.dtype, generator.out_features   # float32 (float64 in the tests)
+        self.image_shape = tuple(image_shape or (self.n_pixels,))         # (H, W, C) of a row, where known
         self.set_rng(rng)
 
     def set_rng(self, rng):

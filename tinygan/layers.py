@@ -313,61 +313,67 @@ class Tanh(Layer):
 
 class BatchNorm(Layer):
     """Batch normalisation (Ioffe & Szegedy, 2015): y = γ·x̂ + β, x̂ = (x − μ) / √(σ² + ε), per
-    feature: per column of (N, D) rows, per channel of (N, C, H, W) images.
+    feature, the last axis: per column of (N, D) rows, per channel of (N, H, W, C) images.
 
-    In training μ and σ² are the minibatch's (over N, or over N, H and W), and the running
+    In training μ and σ² are the minibatch's (over every axis but the last), and the running
     averages in ``buffers`` move towards them by ``momentum`` (σ²'s unbiased); in evaluation
     those running averages stand in, so a sample does not depend on its batch-mates.
+    groups: the batch's rows fall into this many equal, consecutive groups, each normalised by
+    its own statistics. A D that judges m real rows and then m fakes in one pass takes groups=2,
+    so real and fake images never share statistics — as when each is its own minibatch.
     γ, β: (features,); buffers running_mean, running_var: (features,).
     """
 
-    def __init__(self, features, momentum=0.1, eps=1e-5, dtype=np.float32):
+    def __init__(self, features, momentum=0.1, eps=1e-5, groups=1, dtype=np.float32):
         super().__init__()
-        self.features, self.momentum, self.eps = features, momentum, eps
+        self.features, self.momentum, self.eps, self.groups = features, momentum, eps, groups
         self.params["gamma"], self.params["beta"] = np.ones(features, dtype), np.zeros(features, dtype)
         self.buffers["running_mean"], self.buffers["running_var"] = np.zeros(features, dtype), np.ones(features, dtype)
 
-    def _axes_and_shape(self, x):
-        """The axes a feature's statistics run over, and the shape that broadcasts (features,) on x."""
-        return ((0,), (1, -1)) if x.ndim == 2 else ((0, 2, 3), (1, -1, 1, 1))
+    def _grouped(self, x):
+        """x (N, …, features) -> (groups, N·…/groups, features): a group's values of a feature in one column."""
+        return x.reshape(self.groups, -1, self.features)
 
     def _forward(self, x, train):
-        axes, shape = self._axes_and_shape(x)
         if train:
-            mean, var = x.mean(axis=axes), x.var(axis=axes)
-            count, m = x.size // self.features, x.dtype.type(self.momentum)
-            self.buffers["running_mean"] += m * (mean - self.buffers["running_mean"])
-            self.buffers["running_var"] += m * (var * x.dtype.type(count / max(count - 1, 1)) - self.buffers["running_var"])
+            grouped = self._grouped(x)
+            mean, var = grouped.mean(axis=1, keepdims=True), grouped.var(axis=1, keepdims=True)
+            count, m = grouped.shape[1], x.dtype.type(self.momentum)
+            self.buffers["running_mean"] += m * (mean.mean(axis=(0, 1)) - self.buffers["running_mean"])
+            unbiased = var.mean(axis=(0, 1)) * x.dtype.type(count / max(count - 1, 1))
+            self.buffers["running_var"] += m * (unbiased - self.buffers["running_var"])
         else:
+            grouped = x.reshape(1, -1, self.features)
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
         inv_std = (var + x.dtype.type(self.eps)) ** x.dtype.type(-0.5)
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)      # x̂ = (x − μ) / √(σ² + ε)
-        y = x_hat * self.params["gamma"].reshape(shape) + self.params["beta"].reshape(shape)   # y = γ·x̂ + β
-        return y, (x_hat, inv_std, train)
+        x_hat = (grouped - mean) * inv_std                                   # x̂ = (x − μ) / √(σ² + ε)
+        y = x_hat * self.params["gamma"] + self.params["beta"]               # y = γ·x̂ + β
+        return y.reshape(x.shape), (x_hat, inv_std, train)
 
     def _grad_params(self, d_out, cache):
-        x_hat, axes = cache[0], self._axes_and_shape(d_out)[0]
-        self.grads["gamma"] = (d_out * x_hat).sum(axis=axes)                 # dL/dγ = Σ dL/dy · x̂
-        self.grads["beta"] = d_out.sum(axis=axes)                            # dL/dβ = Σ dL/dy
+        x_hat, d_y = cache[0], d_out.reshape(-1, self.features)
+        self.grads["gamma"] = (d_y * x_hat.reshape(-1, self.features)).sum(axis=0)   # dL/dγ = Σ dL/dy · x̂
+        self.grads["beta"] = d_y.sum(axis=0)                                 # dL/dβ = Σ dL/dy
 
     def _grad_input(self, d_out, cache):
         x_hat, inv_std, train = cache
-        axes, shape = self._axes_and_shape(d_out)
-        scale = (self.params["gamma"] * inv_std).reshape(shape)              # γ / √(σ² + ε)
+        scale = self.params["gamma"] * inv_std                               # γ / √(σ² + ε)
+        d_y = d_out.reshape(x_hat.shape)
         if not train:                                                        # fixed statistics: an affine map
-            return d_out * scale                                             # dL/dx = dL/dy · γ/σ
-        mean_d = d_out.mean(axis=axes).reshape(shape)                        # μ and σ² depend on x too:
-        mean_d_x_hat = (d_out * x_hat).mean(axis=axes).reshape(shape)
-        return scale * (d_out - mean_d - x_hat * mean_d_x_hat)   # dL/dx = γ/σ · (dL/dy − mean dL/dy − x̂ · mean(dL/dy · x̂))
+            return (d_y * scale).reshape(d_out.shape)                        # dL/dx = dL/dy · γ/σ
+        mean_d = d_y.mean(axis=1, keepdims=True)                             # μ and σ² depend on x too:
+        mean_d_x_hat = (d_y * x_hat).mean(axis=1, keepdims=True)
+        d_x = scale * (d_y - mean_d - x_hat * mean_d_x_hat)   # dL/dx = γ/σ · (dL/dy − mean dL/dy − x̂ · mean(dL/dy · x̂))
+        return d_x.reshape(d_out.shape)
 
     def _check_input(self, x):
-        if x.ndim not in (2, 4) or x.shape[1] != self.features:
-            raise ValueError(f"{self}: expected (N, {self.features}) rows or (N, {self.features}, H, W) images, "
-                             f"got {tuple(x.shape)}")
+        if x.ndim not in (2, 4) or x.shape[-1] != self.features or len(x) % self.groups:
+            raise ValueError(f"{self}: expected (N, {self.features}) rows or (N, H, W, {self.features}) images, N a "
+                             f"multiple of {self.groups}, got {tuple(x.shape)}")
         super()._check_input(x)
 
     def __repr__(self):
-        return f"BatchNorm({self.features})"
+        return f"BatchNorm({self.features}" + (f", groups={self.groups})" if self.groups > 1 else ")")
 
 
 # ----------------------------------------------------------------------------- regularisers

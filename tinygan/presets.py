@@ -4,17 +4,20 @@ number, as a configuration, and the networks and optimisers it describes (its sc
 import numbers
 import os
 from dataclasses import asdict, dataclass, fields, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from . import backend
 from .gan import GAN, OptionError, check_options
-from .layers import Dropout, Linear, Maxout, ReLU, Sigmoid, sigmoid_bias_from_means, uniform
+from .conv import Conv2D, ConvTranspose2D, ImageAndLabels, Reshape
+from .layers import BatchNorm, Dropout, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, normal, sigmoid_bias_from_means, uniform
 from .losses import GENERATOR_LOSSES, GANObjective, WassersteinObjective
 from .network import Sequential
 from .optim import Adam, MomentumSGD, RMSProp
 
 OBJECTIVES = ("gan", "wasserstein")     # Config.objective: GANObjective or WassersteinObjective (objective_of)
+NETWORKS = ("mlp", "dcgan")             # Config.architecture: the paper's networks, or DCGAN's (ARCHITECTURES)
 OPTIMIZERS = {"momentum": lambda network, config: MomentumSGD(network, config.lr, config.momentum_start),
               "rmsprop": lambda network, config: RMSProp(network, config.lr),
               "adam": lambda network, config: Adam(network, config.lr)}
@@ -59,6 +62,11 @@ class Config:
     objective: str = "gan"                   # "wasserstein": D is a WGAN critic (Arjovsky et al., 2017)
     clip: float = 0.0                        # WGAN: the critic's weights are clipped to [−clip, clip]
     n_classes: int = 0                       # > 0: a conditional GAN on that many labels (Mirza & Osindero)
+    architecture: str = "mlp"                # "dcgan": a convolutional D, a transposed-convolutional G
+    G_channels: int = 128                    # DCGAN G: z → dense G_channels·(H/4)·(W/4) → ConvT G_channels/2 → image
+    D_channels: int = 64                     # DCGAN D: Conv D_channels → Conv 2·D_channels → dense 1
+    init_std: float = 0.02                   # DCGAN: every weight ~ N(0, init_std²)
+    leak: float = 0.2                        # DCGAN D: LeakyReLU's slope
 
     def __post_init__(self):
         for field in fields(self):
@@ -66,7 +74,7 @@ class Config:
             _require(field.name, not isinstance(value, bool) and isinstance(value, _KINDS[field.type][0]),
                      _KINDS[field.type][1])
         check_options(self.k, self.update, self.G_noise, self.noise_prior)      # Algorithm 1's, as the GAN checks them
-        for name in ("noise_dim", "G_hidden", "D_units", "D_pieces", "batch_size"):
+        for name in ("noise_dim", "G_hidden", "D_units", "D_pieces", "batch_size", "D_channels"):
             _require(name, getattr(self, name) >= 1, "a whole number ≥ 1")
         for name in ("noise_range", "G_irange", "D_irange", "lr", "D_lr_scale", "G_lr_scale", "min_lr",
                      "D_loss_weight"):
@@ -85,6 +93,10 @@ class Config:
                  "'wasserstein' exactly when the objective is")
         _require("clip", self.clip >= 0, "a number ≥ 0 (0: no clipping)")
         _require("n_classes", self.n_classes >= 0, "a whole number ≥ 0 (0: unconditional)")
+        _require("architecture", self.architecture in NETWORKS, f"one of {NETWORKS}")
+        _require("G_channels", self.G_channels >= 2 and self.G_channels % 2 == 0, "an even whole number ≥ 2")
+        _require("init_std", self.init_std > 0, "a number > 0")
+        _require("leak", 0 <= self.leak < 1, "a slope in [0, 1)")
 
     def to_dict(self):
         return asdict(self)
@@ -114,6 +126,9 @@ PRESETS["wgan"] = replace(  # the WGAN paper's settings on the paper's networks,
     PRESETS["paper"], objective="wasserstein", generator_loss="wasserstein", clip=0.01, k=5,
     optimizer="rmsprop", lr=5e-5, lr_decay=1.0, D_keep_input=1.0, D_keep_hidden=1.0)
 PRESETS["cgan"] = replace(PRESETS["default"], n_classes=10)
+PRESETS["dcgan"] = replace(  # Radford et al. (2016), sized for 28 × 28: Adam 2e-4, β₁ = 0.5, batch 64, z ~ N(0, 1)
+    PRESETS["default"], architecture="dcgan", optimizer="adam", lr=2e-4, lr_decay=1.0, batch_size=64,
+    D_loss_weight=1.0, noise_prior="gaussian", D_keep_input=1.0, D_keep_hidden=1.0)
 
 
 def preset_name(config):
@@ -125,29 +140,89 @@ def preset_name(config):
     return f"{nearest} with {', '.join(changes[nearest])}" if changes[nearest] else nearest
 
 
-def paper_generator(config, n_pixels, output_bias, rng):
+def paper_generator(config, pixel_means, rng):
     """G: z (m, 100) [⊕ onehot(y)] -> x (m, n_pixels) in (0, 1); output bias = logit of the pixel means."""
-    init = uniform(config.G_irange)
-    hidden = config.G_hidden
+    init, hidden, n_pixels = uniform(config.G_irange), config.G_hidden, pixel_means.size
     generator = Sequential(Linear(config.noise_dim + config.n_classes, hidden, init, rng), ReLU(),
                            Linear(hidden, hidden, init, rng), ReLU(),
                            Linear(hidden, n_pixels, init, rng), Sigmoid())
-    generator.layers[-2].params["b"] = output_bias.astype(np.float32)
+    generator.layers[-2].params["b"] = sigmoid_bias_from_means(pixel_means.reshape(-1)).astype(np.float32)
     return generator
 
 
-def paper_discriminator(config, n_pixels, rng):
+def paper_discriminator(config, image_shape, rng):
     """D: x (m, n_pixels) [⊕ onehot(y)] -> logits (m, 1), with dropout on every layer's input
     but the label's: a conditional D always sees which digit a row claims to be."""
-    init, units, pieces = uniform(config.D_irange), config.D_units, config.D_pieces
+    init, units, pieces, n_pixels = uniform(config.D_irange), config.D_units, config.D_pieces, int(np.prod(image_shape))
     return Sequential(Dropout(config.D_keep_input, columns=n_pixels), Maxout(n_pixels + config.n_classes, units, pieces, init, rng),
                       Dropout(config.D_keep_hidden), Maxout(units, units, pieces, init, rng),
                       Dropout(config.D_keep_hidden), Linear(units, 1, init, rng))
 
 
-def pixel_means_of(train_images):
-    """(n_pixels,) float64 host array: the mean of each pixel of (N, n_pixels) uint8 images, in [0, 1]."""
-    return backend.to_host(train_images.mean(axis=0, dtype=np.float64)) / 255
+def paper_sizes(config, image_shape):
+    """(parameters, activations per example) of the paper's two networks: for ``estimated_bytes``."""
+    n_pixels = int(np.prod(image_shape))
+    G_widths = [config.noise_dim + config.n_classes, config.G_hidden, config.G_hidden, n_pixels]
+    D_columns = config.D_units * config.D_pieces
+    parameters = sum(a * b for a, b in zip(G_widths, G_widths[1:])) \
+        + (n_pixels + config.n_classes) * D_columns + config.D_units * D_columns + config.D_units
+    return parameters, sum(G_widths) + n_pixels + 2 * D_columns + 2 * config.D_units
+
+
+def dcgan_generator(config, pixel_means, rng):
+    """G: z (m, 100) [⊕ onehot(y)] -> dense (H/4)·(W/4)·G_channels -> BN -> ReLU -> ConvT to
+    G_channels/2 at H/2 × W/2 -> BN -> ReLU -> ConvT to C at H × W -> sigmoid -> x (m, H·W·C) rows;
+    every transposed convolution 4×4, stride 2, padding 1 (it doubles the size). The last bias is
+    the logit of each channel's mean pixel, as the paper's G starts."""
+    (h, w, c), ch, init = pixel_means.shape, config.G_channels, normal(config.init_std)
+    generator = Sequential(Linear(config.noise_dim + config.n_classes, (h // 4) * (w // 4) * ch, init, rng),
+                           Reshape(h // 4, w // 4, ch), BatchNorm(ch), ReLU(),
+                           ConvTranspose2D(ch, ch // 2, 4, 2, 1, init, rng), BatchNorm(ch // 2), ReLU(),
+                           ConvTranspose2D(ch // 2, c, 4, 2, 1, init, rng), Sigmoid(), Reshape(h * w * c))
+    generator.layers[-3].params["b"] = sigmoid_bias_from_means(pixel_means.reshape(-1, c).mean(axis=0)).astype(np.float32)
+    return generator
+
+
+def dcgan_discriminator(config, image_shape, rng):
+    """D: x (m, H·W·C) rows [⊕ onehot(y)] -> the image (with a constant plane per class) -> Conv
+    D_channels -> LeakyReLU -> Conv 2·D_channels -> BN -> LeakyReLU -> dense 1 (a logit); every
+    convolution 4×4, stride 2, padding 1 (it halves the size). D judges m real rows and m fakes
+    in one pass (``GAN.judge``), so its BatchNorm normalises each half by its own statistics."""
+    (h, w, c), ch, init = image_shape, config.D_channels, normal(config.init_std)
+    flat = (h // 4) * (w // 4) * 2 * ch
+    return Sequential(ImageAndLabels(image_shape, config.n_classes),
+                      Conv2D(c + config.n_classes, ch, 4, 2, 1, init, rng), LeakyReLU(config.leak),
+                      Conv2D(ch, 2 * ch, 4, 2, 1, init, rng), BatchNorm(2 * ch, groups=2), LeakyReLU(config.leak),
+                      Reshape(flat), Linear(flat, 1, init, rng))
+
+
+def dcgan_sizes(config, image_shape):
+    """(parameters, activations per example, im2col's patch rows included) of the DCGAN's networks."""
+    (h, w, c), g, d, k = image_shape, config.G_channels, config.D_channels, config.n_classes
+    quarter, half, whole = (h // 4) * (w // 4), (h // 2) * (w // 2), h * w
+    parameters = (config.noise_dim + k) * g * quarter + g * (g // 2) * 16 + (g // 2) * c * 16 \
+        + (c + k) * d * 16 + d * 2 * d * 16 + 2 * d * quarter
+    G_activations = 3 * g * quarter + 3 * (g // 2) * half + 2 * c * whole + g * quarter * (g // 2) * 16 // g
+    D_activations = (c + k) * whole + 2 * d * half + (c + k) * 16 * half + 4 * 2 * d * quarter + d * 16 * quarter
+    return parameters, G_activations + D_activations
+
+
+class Architecture(NamedTuple):
+    generator: object        # (config, pixel_means (H, W, C), rng) -> G
+    discriminator: object    # (config, image_shape, rng) -> D
+    sizes: object            # (config, image_shape) -> (parameters, activations per example)
+    widths: str              # the Config fields that size it
+
+
+ARCHITECTURES = {   # each of NETWORKS
+    "mlp": Architecture(paper_generator, paper_discriminator, paper_sizes, "G_hidden, D_units, D_pieces"),
+    "dcgan": Architecture(dcgan_generator, dcgan_discriminator, dcgan_sizes, "G_channels, D_channels"),
+}
+
+
+def pixel_means_of(train_images, image_shape):
+    """(H, W, C) float64 host array: the mean of each pixel of (N, H·W·C) uint8 images, in [0, 1]."""
+    return backend.to_host(train_images.mean(axis=0, dtype=np.float64)).reshape(image_shape) / 255
 
 
 class TooLarge(ValueError):
@@ -155,17 +230,13 @@ class TooLarge(ValueError):
     the estimate."""
 
 
-def estimated_bytes(config, n_pixels):
-    """A lower bound on the memory a run of ``config`` on images of n_pixels needs: each weight's
-    float64 draw at initialisation, its float32 value, gradient and optimiser state, and a
-    minibatch's activations (D sees 2m rows), kept for the backward pass with their gradients."""
-    G_widths = [config.noise_dim + config.n_classes, config.G_hidden, config.G_hidden, n_pixels]
-    D_columns = config.D_units * config.D_pieces
-    parameters = sum(a * b for a, b in zip(G_widths, G_widths[1:])) \
-        + (n_pixels + config.n_classes) * D_columns + config.D_units * D_columns + config.D_units
+def estimated_bytes(config, image_shape):
+    """A lower bound on the memory a run of ``config`` on images of ``image_shape`` (H, W, C) needs:
+    each weight's float64 draw at initialisation, its float32 value, gradient and optimiser state,
+    and a minibatch's activations (D sees 2m rows), kept for the backward pass with their gradients."""
+    parameters, activations = ARCHITECTURES[config.architecture].sizes(config, image_shape)
     state = {"momentum": 1, "rmsprop": 1, "adam": 2}[config.optimizer]
-    activations = 2 * config.batch_size * (sum(G_widths) + n_pixels + 2 * D_columns + 2 * config.D_units)
-    return parameters * (8 + 4 * (2 + state)) + activations * 4 * 4
+    return parameters * (8 + 4 * (2 + state)) + 2 * config.batch_size * activations * 4 * 4
 
 
 def available_bytes():
@@ -177,25 +248,35 @@ def available_bytes():
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def paper_gan(config, pixel_means, device="numpy"):
-    """The GAN that ``config`` describes for images with these ``pixel_means`` ((n_pixels,) in
+def build_gan(config, pixel_means, device="numpy"):
+    """The GAN that ``config`` describes for images with these ``pixel_means`` ((H, W, C) in
     [0, 1], see ``pixel_means_of``): weights drawn on the host from config.seed and moved to
     ``device``; noise and dropout masks drawn on the device from config.seed + 1. Raises TooLarge,
-    before allocating anything, for networks that would not fit in memory."""
-    n_pixels = len(pixel_means)
-    needed, free = estimated_bytes(config, n_pixels), available_bytes()
+    before allocating anything, for networks that would not fit in memory, and ValueError for
+    images the architecture cannot take."""
+    architecture = ARCHITECTURES[config.architecture]
+    check_image_shape(config, pixel_means.shape)
+    needed, free = estimated_bytes(config, pixel_means.shape), available_bytes()
     if needed > free:
         raise TooLarge(f"this configuration needs at least {needed / 1e9:,.1f} GB, and this machine has "
-                       f"{free / 1e9:,.1f} GB free: lower G_hidden, D_units, D_pieces or batch_size")
+                       f"{free / 1e9:,.1f} GB free: lower {architecture.widths} or batch_size")
     init_rng = np.random.default_rng(config.seed)
-    output_bias = sigmoid_bias_from_means(pixel_means)
-    generator = paper_generator(config, n_pixels, output_bias, init_rng).to(device)
-    discriminator = paper_discriminator(config, n_pixels, init_rng).to(device)
+    generator = architecture.generator(config, pixel_means, init_rng).to(device)
+    discriminator = architecture.discriminator(config, pixel_means.shape, init_rng).to(device)
     make_optimizer = OPTIMIZERS[config.optimizer]
     return GAN(generator, discriminator, make_optimizer(generator, config), make_optimizer(discriminator, config),
                config.noise_dim, backend.default_rng(config.seed + 1, device),
                noise_range=config.noise_range, noise_prior=config.noise_prior, k=config.k, update=config.update,
-               G_noise=config.G_noise, objective=objective_of(config), n_classes=config.n_classes)
+               G_noise=config.G_noise, objective=objective_of(config), n_classes=config.n_classes,
+               image_shape=pixel_means.shape)
+
+
+def check_image_shape(config, image_shape):
+    """ValueError unless an (H, W, C) image suits the architecture: the DCGAN halves H and W twice."""
+    if config.architecture == "dcgan" and (len(image_shape) != 3 or min(image_shape[:2]) < 8
+                                            or image_shape[0] % 4 or image_shape[1] % 4):
+        raise ValueError(f"the dcgan architecture needs images whose height and width are multiples of 4 "
+                         f"and at least 8 (it halves them twice), got {'×'.join(map(str, image_shape))}")
 
 
 def objective_of(config):

@@ -29,7 +29,7 @@ from .gan import NOISE_FOR_G, UPDATES, OptionError, draw_noise
 from .graph import CaptureError, CapturedIteration
 from .logbook import Diverged, Logbook
 from .losses import GENERATOR_LOSSES
-from .presets import PRESETS, Config, TooLarge, paper_gan, pixel_means_of, preset_name
+from .presets import PRESETS, Config, TooLarge, build_gan, pixel_means_of, preset_name
 
 try:
     import fcntl
@@ -119,7 +119,12 @@ def parse_args(doc, argv=None, preset="default", out=os.path.join("runs", "mnist
     parser.add_argument("--device", choices=backend.DEVICES, default="numpy", help="numpy (CPU) or cupy (GPU)")
     parser.add_argument("--cuda-graph", action="store_true",
                         help="record Algorithm 1's iteration once as a CUDA graph and replay it (--device cupy)")
-    parser.add_argument("--data", default=data.SHIPPED_MNIST, help="a folder with the four MNIST-format IDX files")
+    parser.add_argument("--data", default=data.SHIPPED_MNIST,
+                        help="a folder with the four MNIST-format IDX files, or of PNG/JPEG images (searched recursively)")
+    parser.add_argument("--channels", type=int, choices=sorted(data.MODES),
+                        help="a folder of images: 1 (grey, the default) or 3 (RGB)")
+    parser.add_argument("--image-size", type=cli.positive_int, metavar="PIXELS",
+                        help="a folder of images: each is cropped to its central square and resized to this (default 28)")
     parser.add_argument("--out", help=f"output folder (default {out}, or the resumed checkpoint's folder)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace the run that --out holds")
@@ -169,8 +174,8 @@ class Run:
     iteration: int             # iterations done
     epoch: int                 # whole epochs done
     last_iteration: int
-    provenance: dict           # the data's folder and fingerprint, the device: written into checkpoints
-    train_images: np.ndarray   # (N, n_pixels) uint8 on the host, for the nearest-neighbour figure
+    provenance: dict           # the data's folder, fingerprint and image shape, the device: written into checkpoints
+    train_images: np.ndarray   # (N, H·W·C) uint8 on the host, for the nearest-neighbour figure
     fixed: tuple               # (z, labels) of the grids: labels None, or one row per class
     quality: object            # (classifier, (z, labels), reference statistics), or None where it does not apply
     args: object               # the command line (--log-every, --keep-every, --checkpoint-every, …)
@@ -232,7 +237,8 @@ class Run:
         row = self.log.end_epoch(epoch, self.iteration, whole, lr=lr, momentum=momentum, **quality)
         self.warn_if_collapsed(row)
         samples = backend.to_host(self.gan.generate(*self.fixed, train=False))
-        images.save_grid(samples, os.path.join(self.out, "samples", f"epoch_{epoch:03d}.png"))
+        images.save_grid(samples, os.path.join(self.out, "samples", f"epoch_{epoch:03d}.png"),
+                         image_shape=self.gan.image_shape)
         if whole and self.args.keep_every and epoch % self.args.keep_every == 0:
             self.save(os.path.join(self.out, f"checkpoint_epoch_{epoch:03d}.npz"))
 
@@ -263,7 +269,8 @@ class Run:
         z, labels = self.fixed
         n = images.N_NEAREST
         samples = backend.to_host(self.gan.generate(z[:n], None if labels is None else labels[:n], train=False))
-        images.save_nearest(samples, self.train_images, os.path.join(self.out, "samples_nearest.png"))
+        images.save_nearest(samples, self.train_images, os.path.join(self.out, "samples_nearest.png"),
+                            image_shape=self.gan.image_shape)
         grids = files.numbered(glob.glob(os.path.join(self.out, "samples", "epoch_*.png")))
         if grids:
             images.save_gif(grids, os.path.join(self.out, "samples.gif"))
@@ -323,13 +330,16 @@ def _prepare(args, needs):
     if problem:
         cli.fail(f"--out {problem}", cli.USAGE_ERROR)
     try:
-        splits = data.load_mnist(args.data)
+        dataset = data.load(args.data, args.channels, args.image_size)
         resumed = checkpoint.load_gan(args.resume, args.device) if args.resume else None
     except (data.DataError, checkpoint.CheckpointError) as error:
         cli.fail(str(error))
+    if dataset.note:
+        print(f"note: {dataset.note}")
+    splits, image_shape = dataset.splits, dataset.image_shape
     train_images = splits["train"][0]
-    provenance = {"data": {"folder": os.path.abspath(args.data), "fingerprint": data.fingerprint(train_images)},
-                  "device": args.device}
+    provenance = {"data": {"folder": os.path.abspath(args.data), "fingerprint": data.fingerprint(train_images),
+                           "image_shape": list(image_shape)}, "device": args.device}
     if resumed:
         gan, config, meta = resumed
         if meta["contents"] != "gan":
@@ -338,9 +348,11 @@ def _prepare(args, needs):
         iteration, epoch = meta["iteration"], meta["epoch"]
     else:
         try:
-            gan, iteration, epoch = paper_gan(config, pixel_means_of(train_images), args.device), 0, 0
+            gan, iteration, epoch = build_gan(config, pixel_means_of(train_images, image_shape), args.device), 0, 0
         except TooLarge as error:
             cli.fail(str(error), cli.USAGE_ERROR)
+        except ValueError as error:          # images the architecture cannot take
+            cli.fail(f"--image-size {image_shape[0]}: {error}", cli.USAGE_ERROR)
     if needs and not needs[1](config):
         source = args.resume if resumed else f"--preset {args.preset or args.script_preset}"
         cli.fail(f"{source}: {needs[0]}; this run's configuration is {preset_name(config)}", cli.USAGE_ERROR)
@@ -353,6 +365,9 @@ def _prepare(args, needs):
         flag = f"--max-iters {args.max_iters}" if args.max_iters and args.max_iters <= iteration else f"--epochs {args.epochs}"
         cli.fail(f"{flag}: nothing left to train, the checkpoint is at epoch {epoch} (iteration {iteration})",
                  cli.USAGE_ERROR)
+    if config.n_classes and splits["train"][1] is None:
+        cli.fail(f"--data {args.data}: a folder of images has no labels, and a conditional GAN (n_classes "
+                 f"{config.n_classes}) learns from labelled images: use MNIST-format files", cli.USAGE_ERROR)
     device_images = backend.to_device(train_images, args.device)           # uint8, copied once
     labels = backend.to_device(splits["train"][1].astype(np.int64), args.device) if config.n_classes else None
     if config.n_classes and int(splits["train"][1].max()) >= config.n_classes:
