@@ -214,7 +214,10 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
             args, kwargs = _unwrap(args), _unwrap(kwargs)
             _refuse_cublas(name)
             if name in _VIEWS:
-                return _wrap(attribute(*args, **kwargs))
+                result = attribute(*args, **kwargs)
+                if not isinstance(result, np.ndarray) or np.may_share_memory(result, self._a):
+                    return _wrap(result)
+                return _wrap(_launch(name, lambda: attribute(*args, **kwargs)))   # a reshape that must copy: a kernel
             if name == "fill":
                 return _launch(name, lambda: attribute(*args, **kwargs), in_place=True)
             return _wrap(_launch(name, lambda: attribute(*args, **kwargs)))

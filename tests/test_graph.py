@@ -16,7 +16,8 @@ from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.optim import apply_paper_schedule
 from tinygan.presets import PRESETS, build_gan
 
-RUNS = [("default", "alternating"), ("paper", "simultaneous"), ("wgan", "alternating"), ("cgan", "alternating")]
+RUNS = [("default", "alternating"), ("paper", "simultaneous"), ("wgan", "alternating"), ("cgan", "alternating"),
+        ("dcgan", "alternating")]
 
 
 def minibatches(config, device):
@@ -32,7 +33,7 @@ def minibatches(config, device):
 def train(config, device, captured, iterations=6):
     """(state_dict, (iterations, 4) statistics) after training with lr and momentum changing
     every iteration, eagerly or through a CapturedIteration."""
-    gan = build_gan(config, np.full(784, 0.2), device)
+    gan = build_gan(config, np.full((28, 28, 1), 0.2), device)
     iterate = CapturedIteration(gan) if captured else gan.train_iteration
     batches, stats = minibatches(config, device), []
     for iteration in range(iterations):
@@ -43,8 +44,8 @@ def train(config, device, captured, iterations=6):
 
 @pytest.mark.parametrize("preset, update", RUNS)
 def test_replays_of_the_captured_iteration_train_as_the_iteration_itself(preset, update, accelerator):
-    config = replace(PRESETS[preset], update=update, G_hidden=32, D_units=16, batch_size=20,
-                     lr_decay=1.01, momentum_end_epoch=6)
+    config = replace(PRESETS[preset], update=update, G_hidden=32, D_units=16, G_channels=8, D_channels=4,
+                     batch_size=20, lr_decay=1.01, momentum_end_epoch=6)
     (eager, eager_stats), (graphed, graphed_stats) = (train(config, accelerator, c) for c in (False, True))
     exact = backend.array_module(backend.to_device(np.zeros(1), accelerator)) is strict_xp.strict_xp
     check = np.testing.assert_array_equal if exact else lambda a, b, err_msg: np.testing.assert_allclose(
