@@ -7,8 +7,9 @@ import pytest
 
 from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
+from tinygan.conv import Conv2D, ConvTranspose2D, ImageAndLabels, Reshape
 from tinygan.gan import GAN, draw_noise
-from tinygan.layers import Linear, Maxout, ReLU, Sigmoid, Tanh
+from tinygan.layers import BatchNorm, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, Tanh
 from tinygan.losses import GANObjective, WassersteinObjective, bce_with_logits, non_saturating_generator_loss
 from tinygan.network import Sequential
 from tinygan.optim import MomentumSGD
@@ -211,12 +212,25 @@ def test_a_wasserstein_critic_step_descends_its_cost_and_clips_every_weight():
     assert any(np.abs(value).max() == 0.05 for _, value, _ in gan.D.parameters())
 
 
-def test_a_conditional_generator_step_matches_finite_differences():
+def dense_networks(rng, f64=np.float64):
+    """A conditional G and D of dense layers for 2-dimensional z, 3 classes and 4 pixels."""
+    return (Sequential(Linear(2 + 3, 8, rng=rng, dtype=f64), ReLU(), Linear(8, 4, rng=rng, dtype=f64), Sigmoid()),
+            Sequential(Maxout(4 + 3, 3, 2, rng=rng, dtype=f64), Linear(3, 1, rng=rng, dtype=f64)))
+
+
+def convolutional_networks(rng, f64=np.float64):
+    """The DCGAN's layers in miniature, conditional on 3 classes, for 4 × 4 grey images."""
+    return (Sequential(Linear(2 + 3, 2 * 2 * 4, rng=rng, dtype=f64), Reshape(2, 2, 4), BatchNorm(4, dtype=f64), ReLU(),
+                       ConvTranspose2D(4, 1, 4, 2, 1, rng=rng, dtype=f64), Sigmoid(), Reshape(16)),
+            Sequential(ImageAndLabels((4, 4, 1), 3), Conv2D(1 + 3, 2, 4, 2, 1, rng=rng, dtype=f64),
+                       BatchNorm(2, groups=2, dtype=f64), LeakyReLU(0.2), Reshape(8), Linear(8, 1, rng=rng, dtype=f64)))
+
+
+@pytest.mark.parametrize("networks", [dense_networks, convolutional_networks])
+def test_a_conditional_generator_step_matches_finite_differences(networks):
     """G(z ⊕ onehot(y)) through D(x ⊕ onehot(y)): G's gradient from generator_step against
     float64 central differences of its cost, with the step's own z and labels."""
-    rng = np.random.default_rng(0)
-    G = Sequential(Linear(2 + 3, 8, rng=rng, dtype=np.float64), ReLU(), Linear(8, 4, rng=rng, dtype=np.float64), Sigmoid())
-    D = Sequential(Maxout(4 + 3, 3, 2, rng=rng, dtype=np.float64), Linear(3, 1, rng=rng, dtype=np.float64))
+    G, D = networks(np.random.default_rng(0))
     gan = GAN(G, D, MomentumSGD(G, 0.0, 0.5), MomentumSGD(D, 0.0, 0.5), noise_dim=2,
               rng=np.random.default_rng(5), n_classes=3)
     reference = copy.deepcopy(gan)
