@@ -6,6 +6,8 @@
                                                           # the released code, number for number
     python examples/mnist_gan.py --resume runs/mnist/checkpoint.npz --epochs 200
     python examples/mnist_gan.py --device cupy --cuda-graph   # on a GPU, each iteration one graph launch
+    python examples/mnist_gan.py --preset dcgan --data my_photos/ --channels 3 --image-size 32
+                                                          # a convolutional GAN on your own PNG/JPEG files
 
 Writes, under --out (default runs/mnist; a folder that holds a run is refused unless --resume or
 --overwrite, and one that another live run holds is refused, naming its pid: .tinygan.lock):
@@ -31,10 +33,12 @@ def main(argv=None):
     args = runs.parse_args(__doc__, argv)
     # 1. The configuration: a preset of tinygan/presets.py (the default, which trains under
     #    Algorithm 1, or mnist.yaml's numbers: --preset paper), changed by the flags.
-    # 2. The data: MNIST's 50,000 training digits, uint8 rows copied to the device once.
+    # 2. The data: MNIST's 50,000 training digits (or your --data folder of images), uint8 rows
+    #    copied to the device once.
     # 3. The two networks and their optimisers, new or as --resume's checkpoint left them:
     #    G: z ~ U(−√3, √3)¹⁰⁰ → ReLU 1200 → ReLU 1200 → sigmoid 784 (a 28 × 28 image);
-    #    D: dropout → maxout 240×5 → dropout → maxout 240×5 → dropout → linear 1 (a logit).
+    #    D: dropout → maxout 240×5 → dropout → maxout 240×5 → dropout → linear 1 (a logit);
+    #    or, with --preset dcgan, the convolutional pair of tinygan/presets.py.
     # runs.prepare checks all of it, and the folder the run will write, before anything is written.
     run = runs.prepare(args)
     with run.owned() as stop:        # the folder is this run's until it ends; Ctrl-C stops it cleanly

@@ -104,7 +104,7 @@ def parse_args(doc, argv=None, preset="default", out=os.path.join("runs", "mnist
     parser.add_argument("--epochs", type=cli.positive_int, default=100, help="epochs to train in all (default 100)")
     parser.add_argument("--preset", choices=sorted(PRESETS),
                         help=f"default: Algorithm 1 that trains (see the README); paper: mnist.yaml; "
-                             f"wgan: a Wasserstein GAN; cgan: a conditional GAN (this script: {preset})")
+                             f"wgan: a Wasserstein GAN; cgan: a conditional GAN; dcgan: convolutional networks (this script: {preset})")
     parser.add_argument("--batch-size", type=cli.positive_int, help="minibatch size m (presets: 100)")
     parser.add_argument("--k", type=cli.positive_int, help="D steps per G step (presets: 1; wgan: 5)")
     parser.add_argument("--loss", choices=sorted(GENERATOR_LOSSES),
