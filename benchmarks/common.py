@@ -13,7 +13,8 @@ import numpy as np
 
 from tinygan import backend, cli
 from tinygan.gan import UPDATES
-from tinygan.presets import PRESETS, build_gan, pixel_means_of
+from tinygan.models import build_gan, pixel_means_of
+from tinygan.presets import PRESETS
 
 PRESET_NAMES = ("paper", "dcgan")        # the networks a benchmark can time (tinygan.presets.PRESETS)
 

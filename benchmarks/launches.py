@@ -23,7 +23,8 @@ import strict_xp  # noqa: E402
 
 from tinygan import backend, cli  # noqa: E402
 from tinygan.graph import CapturedIteration  # noqa: E402
-from tinygan.presets import PRESETS, build_gan  # noqa: E402
+from tinygan.models import build_gan  # noqa: E402
+from tinygan.presets import PRESETS  # noqa: E402
 
 RUNS = {"default": {}, "paper": {}, "paper-simultaneous": {"update": "simultaneous"},
         "wgan": {}, "cgan": {}}

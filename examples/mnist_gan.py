@@ -38,7 +38,7 @@ def main(argv=None):
     # 3. The two networks and their optimisers, new or as --resume's checkpoint left them:
     #    G: z ~ U(−√3, √3)¹⁰⁰ → ReLU 1200 → ReLU 1200 → sigmoid 784 (a 28 × 28 image);
     #    D: dropout → maxout 240×5 → dropout → maxout 240×5 → dropout → linear 1 (a logit);
-    #    or, with --preset dcgan, the convolutional pair of tinygan/presets.py.
+    #    or, with --preset dcgan, the convolutional pair (tinygan/models.py builds both).
     # runs.prepare checks all of it, and the folder the run will write, before anything is written.
     run = runs.prepare(args)
     with run.owned() as stop:        # the folder is this run's until it ends; Ctrl-C stops it cleanly

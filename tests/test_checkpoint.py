@@ -6,7 +6,8 @@ import pytest
 
 from tinygan import backend, checkpoint
 from tinygan.checkpoint import average_generators, load_gan, save_gan
-from tinygan.presets import Config, build_gan
+from tinygan.models import build_gan
+from tinygan.presets import Config
 
 
 def test_round_trip(tmp_path):

@@ -12,7 +12,8 @@ from test_layers import LAYER_NAMES, N_IN, _to, make_layer
 from tinygan import backend
 from tinygan.layers import Maxout
 from tinygan.checkpoint import load_gan, save_gan
-from tinygan.presets import PRESETS, Config, build_gan
+from tinygan.models import build_gan
+from tinygan.presets import PRESETS, Config
 
 FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-5}   # float32 results of differently ordered sums
 

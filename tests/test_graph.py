@@ -14,7 +14,8 @@ from test_devices import FLOAT32_TOL
 from tinygan import backend, checkpoint
 from tinygan.graph import CaptureError, CapturedIteration
 from tinygan.optim import apply_paper_schedule
-from tinygan.presets import PRESETS, build_gan
+from tinygan.models import build_gan
+from tinygan.presets import PRESETS
 
 RUNS = [("default", "alternating"), ("paper", "simultaneous"), ("wgan", "alternating"), ("cgan", "alternating"),
         ("dcgan", "alternating")]

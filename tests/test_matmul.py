@@ -12,7 +12,8 @@ import pytest
 import strict_xp
 from tinygan import backend
 from tinygan.graph import CaptureError, CapturedIteration
-from tinygan.presets import PRESETS, build_gan
+from tinygan.models import build_gan
+from tinygan.presets import PRESETS
 
 SHAPES = [(1, 1, 1), (3, 5, 2), (7, 1, 4), (1, 6, 1), (5, 4, 9), (33, 17, 65)]   # (m, k, n)
 

@@ -10,7 +10,8 @@ from tinygan import backend, layers
 from tinygan.logbook import Logbook
 from tinygan.network import Sequential
 from tinygan.optim import Adam, MomentumSGD, RMSProp
-from tinygan.presets import PRESETS, build_gan
+from tinygan.models import build_gan
+from tinygan.presets import PRESETS
 
 
 def test_the_guard_refuses_implicit_conversions_and_counts_host_reads(strict):

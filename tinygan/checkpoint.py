@@ -12,7 +12,8 @@ import numpy as np
 import os
 
 from . import backend, data, files
-from .presets import Config, build_gan
+from .models import build_gan
+from .presets import Config
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
 META_KEY = "__meta__"  # the JSON header, stored as a 0-d unicode array

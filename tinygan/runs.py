@@ -29,7 +29,8 @@ from .gan import NOISE_FOR_G, UPDATES, OptionError, draw_noise
 from .graph import CaptureError, CapturedIteration
 from .logbook import Diverged, Logbook
 from .losses import GENERATOR_LOSSES
-from .presets import PRESETS, Config, TooLarge, build_gan, pixel_means_of, preset_name
+from .models import TooLarge, build_gan, pixel_means_of
+from .presets import PRESETS, Config, preset_name
 
 try:
     import fcntl
