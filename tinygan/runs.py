@@ -182,7 +182,7 @@ class Run:
     args: object               # the command line (--log-every, --keep-every, --checkpoint-every, …)
     iterate: object            # gan.train_iteration, or its CapturedIteration
     saved_at: float = 0.0      # time.monotonic() of the last checkpoint
-    first_iteration: int = 0   # where this session of the run began
+    first_iteration: int = 0   # where this process took the run up
     collapsed_epochs: int = 0  # whole epochs in a row that looked collapsed
     warned: bool = False
 
