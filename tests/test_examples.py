@@ -327,3 +327,20 @@ def test_export_beside_an_unrelated_metrics_csv_is_one_line(trained_checkpoint, 
     code, line = one_line_error(capsys, "export_generator", tmp_path / "checkpoint.npz", "-o", tmp_path / "g.npz")
     assert code == 1 and line.startswith(f"error: {tmp_path / 'metrics.csv'}: not the metrics.csv of ")
     assert not (tmp_path / "g.npz").exists()
+
+
+def test_write_pngs_writes_each_training_image_under_its_label_and_refuses_a_full_folder(tmp_path, monkeypatch, capsys):
+    from tinygan import data
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (5, 784), dtype=np.uint8), np.array([3, 1, 3, 0, 2], np.uint8)
+    monkeypatch.setattr(data, "load_mnist", lambda folder: {"train": (images[:3], labels[:3]),
+                                                            "valid": (images[3:], labels[3:])})
+    write_pngs = load_example("write_pngs")
+    write_pngs.main(["unused", str(tmp_path / "pngs")])
+    assert sorted(os.listdir(tmp_path / "pngs")) == ["0", "1", "2", "3"]
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "pngs" / "3" / "00002.png")), images[2].reshape(28, 28))
+    loaded = data.load(str(tmp_path / "pngs"))
+    assert loaded.image_shape == (28, 28, 1) and len(loaded.splits["train"][0]) == 5
+    with pytest.raises(SystemExit) as stop:
+        write_pngs.main(["unused", str(tmp_path / "pngs")])
+    assert stop.value.code == 2 and "already holds files" in capsys.readouterr().err

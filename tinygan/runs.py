@@ -319,6 +319,45 @@ def prepare(args, needs=None):
 
 
 def _prepare(args, needs):
+    """``prepare`` in the order a reader would check it: the configuration and the folder, the
+    data, the networks, how long to train, the labels, and what the run starts from."""
+    config, out = _configuration(args)
+    try:
+        dataset = data.load(args.data, args.channels, args.image_size)
+    except data.DataError as error:
+        cli.fail(str(error))
+    if dataset.note:
+        print(f"note: {dataset.note}")
+    train_images, train_labels = dataset.splits["train"]
+    provenance = {"data": {"folder": os.path.abspath(args.data), "fingerprint": data.fingerprint(train_images),
+                           "image_shape": list(dataset.image_shape)}, "device": args.device}
+    gan, config, meta = _networks(args, config, dataset, provenance)
+    iteration, epoch = (meta["iteration"], meta["epoch"]) if meta else (0, 0)
+    if needs and not needs[1](config):
+        source = args.resume if meta else f"--preset {args.preset or args.script_preset}"
+        cli.fail(f"{source}: {needs[0]}; this run's configuration is {preset_name(config)}", cli.USAGE_ERROR)
+    per_epoch, last_iteration = _length(args, config, len(train_images), iteration, epoch)
+    labels = _labels(args, config, train_labels)
+    try:
+        iterate = CapturedIteration(gan) if args.cuda_graph else gan.train_iteration
+    except ValueError as error:
+        cli.fail(f"--cuda-graph: {error}", cli.USAGE_ERROR)
+    log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
+    if meta:
+        try:
+            log.restore(meta["logbook"], iteration, per_epoch)
+        except ValueError as error:
+            cli.fail(f"{error}: resuming needs the run's own metrics.csv")
+    device_images = backend.to_device(train_images, args.device)           # uint8, copied once
+    return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed, labels), log, out,
+               per_epoch, iteration, epoch, last_iteration, provenance, train_images,
+               fixed_input(config, N_FIXED, GRID_DRAW, args.device),
+               quality_probe(config, dataset.splits, provenance, args.device), args, iterate, first_iteration=iteration)
+
+
+def _configuration(args):
+    """(config, out folder) from the flags; one line for a bad flag, a missing CuPy or a folder
+    that cannot be written."""
     if args.cuda_graph and args.device != "cupy":
         cli.fail("--cuda-graph: expected --device cupy (a CUDA graph records GPU kernels)", cli.USAGE_ERROR)
     try:
@@ -330,64 +369,55 @@ def _prepare(args, needs):
     problem = cli.unwritable(out, folder=True)
     if problem:
         cli.fail(f"--out {problem}", cli.USAGE_ERROR)
-    try:
-        dataset = data.load(args.data, args.channels, args.image_size)
-        resumed = checkpoint.load_gan(args.resume, args.device) if args.resume else None
-    except (data.DataError, checkpoint.CheckpointError) as error:
-        cli.fail(str(error))
-    if dataset.note:
-        print(f"note: {dataset.note}")
-    splits, image_shape = dataset.splits, dataset.image_shape
-    train_images = splits["train"][0]
-    provenance = {"data": {"folder": os.path.abspath(args.data), "fingerprint": data.fingerprint(train_images),
-                           "image_shape": list(image_shape)}, "device": args.device}
-    if resumed:
-        gan, config, meta = resumed
+    return config, out
+
+
+def _networks(args, config, dataset, provenance):
+    """(gan, config, meta): the checkpoint's GAN, configuration and metadata for --resume (refused if
+    it is a generator alone, another configuration or other data), else a new GAN and meta None."""
+    if args.resume:
+        try:
+            gan, config, meta = checkpoint.load_gan(args.resume, args.device)
+        except checkpoint.CheckpointError as error:
+            cli.fail(str(error))
         if meta["contents"] != "gan":
             cli.fail(f"{args.resume} holds a generator only: training resumes from a run's checkpoint.npz")
         check_resume(args, config, meta, provenance)
-        iteration, epoch = meta["iteration"], meta["epoch"]
-    else:
-        try:
-            gan, iteration, epoch = build_gan(config, pixel_means_of(train_images, image_shape), args.device), 0, 0
-        except TooLarge as error:
-            cli.fail(str(error), cli.USAGE_ERROR)
-        except ValueError as error:          # images the architecture cannot take
-            cli.fail(f"--image-size {image_shape[0]}: {error}", cli.USAGE_ERROR)
-    if needs and not needs[1](config):
-        source = args.resume if resumed else f"--preset {args.preset or args.script_preset}"
-        cli.fail(f"{source}: {needs[0]}; this run's configuration is {preset_name(config)}", cli.USAGE_ERROR)
-    per_epoch = (len(train_images) // config.batch_size) // config.k
+        return gan, config, meta
+    try:
+        return build_gan(config, pixel_means_of(dataset.splits["train"][0], dataset.image_shape), args.device), config, None
+    except TooLarge as error:
+        cli.fail(str(error), cli.USAGE_ERROR)
+    except ValueError as error:          # images the architecture cannot take
+        cli.fail(f"--image-size {dataset.image_shape[0]}: {error}", cli.USAGE_ERROR)
+
+
+def _length(args, config, n_images, iteration, epoch):
+    """(iterations an epoch, the last iteration) of a run that stands at ``iteration``; refuses one
+    with nothing left to train."""
+    per_epoch = (n_images // config.batch_size) // config.k
     if per_epoch == 0:
         cli.fail(f"--k {config.k} with --batch-size {config.batch_size}: an epoch of "
-                 f"{len(train_images)} images has fewer than k minibatches", cli.USAGE_ERROR)
+                 f"{n_images} images has fewer than k minibatches", cli.USAGE_ERROR)
     last_iteration = min(args.epochs * per_epoch, args.max_iters or np.inf)
     if last_iteration <= iteration:
         flag = f"--max-iters {args.max_iters}" if args.max_iters and args.max_iters <= iteration else f"--epochs {args.epochs}"
         cli.fail(f"{flag}: nothing left to train, the checkpoint is at epoch {epoch} (iteration {iteration})",
                  cli.USAGE_ERROR)
-    if config.n_classes and splits["train"][1] is None:
+    return per_epoch, last_iteration
+
+
+def _labels(args, config, train_labels):
+    """A conditional GAN's training labels on the device (int64), or None for an unconditional one."""
+    if not config.n_classes:
+        return None
+    if train_labels is None:
         cli.fail(f"--data {args.data}: a folder of images has no labels, and a conditional GAN (n_classes "
                  f"{config.n_classes}) learns from labelled images: use MNIST-format files", cli.USAGE_ERROR)
-    device_images = backend.to_device(train_images, args.device)           # uint8, copied once
-    labels = backend.to_device(splits["train"][1].astype(np.int64), args.device) if config.n_classes else None
-    if config.n_classes and int(splits["train"][1].max()) >= config.n_classes:
-        cli.fail(f"--data {args.data}: labels up to {int(splits['train'][1].max())}, but n_classes is "
+    if int(train_labels.max()) >= config.n_classes:
+        cli.fail(f"--data {args.data}: labels up to {int(train_labels.max())}, but n_classes is "
                  f"{config.n_classes}", cli.USAGE_ERROR)
-    try:
-        iterate = CapturedIteration(gan) if args.cuda_graph else gan.train_iteration
-    except ValueError as error:
-        cli.fail(f"--cuda-graph: {error}", cli.USAGE_ERROR)
-    log = Logbook(os.path.join(out, "metrics.csv"), STATS, last_iteration)
-    if resumed:
-        try:
-            log.restore(meta["logbook"], iteration, per_epoch)
-        except ValueError as error:
-            cli.fail(f"{error}: resuming needs the run's own metrics.csv")
-    return Run(gan, config, data.Minibatches(device_images, config.batch_size, config.seed, labels), log, out,
-               per_epoch, iteration, epoch, last_iteration, provenance, train_images,
-               fixed_input(config, N_FIXED, GRID_DRAW, args.device),
-               quality_probe(config, splits, provenance, args.device), args, iterate, first_iteration=iteration)
+    return backend.to_device(train_labels.astype(np.int64), args.device)
 
 
 def claim(out, args):
