@@ -141,14 +141,23 @@ class ConvTranspose2D(_Convolution):
         return y, (rows, x.shape)
 
     def _grad_params(self, d_out, cache):
-        rows, _ = cache
-        d_patches = im2col(d_out, self.kernel, self.stride, self.padding)   # (N·H·W, k·k·F)
+        self._grad_params_from(d_out, cache, im2col(d_out, self.kernel, self.stride, self.padding))
+
+    def _grad_input(self, d_out, cache):
+        return self._grad_input_from(cache, im2col(d_out, self.kernel, self.stride, self.padding))
+
+    def _grad_input_and_params(self, d_out, cache):
+        d_patches = im2col(d_out, self.kernel, self.stride, self.padding)   # one im2col serves both halves
+        self._grad_params_from(d_out, cache, d_patches)
+        return self._grad_input_from(cache, d_patches)
+
+    def _grad_params_from(self, d_out, cache, d_patches):
+        rows, _ = cache                                                   # d_patches: (N·H·W, k·k·F)
         self.grads["W"] = backend.matmul(rows.T, d_patches)               # dL/dW = rowsᵀ · im2col(dL/dy)
         self.grads["b"] = backend.sum_rows(d_out.reshape(-1, self.out_channels))   # dL/db = Σ dL/dy
 
-    def _grad_input(self, d_out, cache):
+    def _grad_input_from(self, cache, d_patches):
         _, x_shape = cache
-        d_patches = im2col(d_out, self.kernel, self.stride, self.padding)
         return backend.matmul(d_patches, self.params["W"].T).reshape(x_shape)   # dL/dx = im2col(dL/dy) · Wᵀ
 
 

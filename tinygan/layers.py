@@ -91,9 +91,9 @@ class Layer:
     def backward(self, d_out):
         """d_out: dL/dy (the shape and dtype of the last forward's y) -> dL/dx, with the
         parameter gradients assigned to ``grads``. Ends the cache's life."""
-        d_x = self.backward_input(d_out)
-        self.backward_params(d_out)
-        return d_x
+        cache = self._cache_for(d_out)
+        self._cache = _NO_CACHE
+        return self._grad_input_and_params(d_out, cache)
 
     def backward_input(self, d_out):
         """dL/dy -> dL/dx only: ``grads`` and the cache stay as they are (G's step reaches
@@ -109,6 +109,13 @@ class Layer:
 
     def _grad_params(self, d_out, cache):
         """Layers without parameters have no parameter gradients."""
+
+    def _grad_input_and_params(self, d_out, cache):
+        """Both halves of ``backward``; a layer whose halves share work (Maxout's routing,
+        ConvTranspose2D's im2col) overrides this to do that work once."""
+        d_x = self._grad_input(d_out, cache)
+        self._grad_params(d_out, cache)
+        return d_x
 
     def _cache_for(self, d_out):
         if self._cache is _NO_CACHE:
@@ -213,6 +220,12 @@ class Maxout(Linear):
     def _grad_input(self, d_out, cache):
         x, winner = cache
         return super()._grad_input(self._route(d_out, winner), x)
+
+    def _grad_input_and_params(self, d_out, cache):
+        x, winner = cache
+        d_z = self._route(d_out, winner)                       # one routing serves both halves
+        super()._grad_params(d_z, x)
+        return super()._grad_input(d_z, x)
 
     def _route(self, d_out, winner):
         """dL/dz from dL/dy: dL/dzₚ = dL/dy where piece p won, else 0. A tie goes to the lowest
