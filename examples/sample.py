@@ -72,7 +72,7 @@ def main(argv=None):
 def nearest_pool(args, meta):
     """The training images (uint8 rows (N, H·W·C)) of --data, refused if the generator in the
     file whose metadata is ``meta`` was trained on other images."""
-    shape = meta.get("data", {}).get("image_shape") or [28, 28, 1]              # (older files: MNIST's)
+    shape = meta.get("data", {}).get("image_shape") or [*data.IMAGE_SHAPE, 1]   # (older files: MNIST's)
     train_images = data.load(args.data, shape[2], shape[0]).splits["train"][0]
     checkpoint.check_trained_on(args.checkpoint, meta, args.data, data.fingerprint(train_images))
     return train_images

@@ -282,7 +282,7 @@ class Run:
         and Ctrl-C or SIGTERM sets ``stop.requested``. Afterwards the last line: where the run
         stopped (exiting with 128 + the signal) or how long it took. A file that cannot be written
         and a CUDA graph that cannot be captured end the run with one line."""
-        start, first_iteration = time.perf_counter(), self.first_iteration
+        start = time.perf_counter()
         try:
             with owned(self.out), cli.StopSignals() as stop, np.errstate(over="ignore", invalid="ignore"):
                 claim(self.out, self.args)           # (NaN: the log reports it)
@@ -301,10 +301,10 @@ class Run:
             cli.fail(f"--cuda-graph: {error}; train without --cuda-graph")
         if stop.requested:
             print(f"stopped: saved {self.checkpoint} at iteration {self.iteration}; continue with --resume "
-                  f"{self.checkpoint}" if self.iteration > first_iteration
+                  f"{self.checkpoint}" if self.iteration > self.first_iteration
                   else "stopped before the first iteration: nothing was trained")
             sys.exit(stop.exit_status)
-        print(f"done: {self.iteration - first_iteration} iterations in {time.perf_counter() - start:.1f} s; "
+        print(f"done: {self.iteration - self.first_iteration} iterations in {time.perf_counter() - start:.1f} s; "
               f"wrote {self.out}/")
 
 
