@@ -25,7 +25,7 @@ LAYERS = {   # name: (layer, input shape)
     "ConvTranspose2D 3×3 stride 1": (lambda rng: ConvTranspose2D(2, 2, 3, rng=rng, dtype=np.float64), (2, 4, 4, 2)),
     "BatchNorm of images": (lambda rng: BatchNorm(3, dtype=np.float64), (4, 2, 2, 3)),
     "BatchNorm of rows": (lambda rng: BatchNorm(5, dtype=np.float64), (6, 5)),
-    "BatchNorm of two groups": (lambda rng: BatchNorm(3, groups=2, dtype=np.float64), (4, 2, 3, 3)),
+    "BatchNorm of two groups": (lambda rng: BatchNorm(3, group_size=2, dtype=np.float64), (4, 2, 3, 3)),
     "Reshape": (lambda rng: Reshape(2, 3, 4), (2, 24)),
     "ImageAndLabels": (lambda rng: ImageAndLabels((3, 3, 1), 4), (2, 13)),
 }
@@ -142,9 +142,17 @@ def test_a_wrong_input_shape_names_the_layer(layer, shape):
         layer.forward(np.zeros(shape, np.float32))
 
 
-def test_batchnorm_groups_normalise_each_half_as_its_own_batch(rng):
-    """Real rows then fakes in one pass, groups=2: each half comes out as it would alone."""
+def test_batchnorm_group_size_normalises_each_minibatch_as_its_own_batch(rng):
+    """Real rows then fakes in one pass, group_size=8: each half comes out as it would alone, and
+    eight fakes alone (G's step) come out as they did beside the real rows (D's step)."""
     x = np.concatenate([rng.standard_normal((8, 3, 3, 2)) + 5, rng.standard_normal((8, 3, 3, 2)) * 4])
-    together = BatchNorm(2, groups=2, dtype=np.float64).forward(x)
+    layer = BatchNorm(2, group_size=8, dtype=np.float64)
+    together = layer.forward(x)
     for half in (slice(0, 8), slice(8, 16)):
         np.testing.assert_allclose(together[half], BatchNorm(2, dtype=np.float64).forward(x[half]), rtol=1e-12)
+    np.testing.assert_allclose(layer.forward(x[8:]), together[8:], rtol=1e-12)
+    assert layer.forward(x[:5], train=False).shape == (5, 3, 3, 2)     # evaluation: any number of rows
+    with pytest.raises(ValueError, match=r"BatchNorm\(2, group_size=8\): training needs a multiple of 8 rows, got 5"):
+        layer.forward(x[:5])
+
+

@@ -223,7 +223,7 @@ def convolutional_networks(rng, f64=np.float64):
     return (Sequential(Linear(2 + 3, 2 * 2 * 4, rng=rng, dtype=f64), Reshape(2, 2, 4), BatchNorm(4, dtype=f64), ReLU(),
                        ConvTranspose2D(4, 1, 4, 2, 1, rng=rng, dtype=f64), Sigmoid(), Reshape(16)),
             Sequential(ImageAndLabels((4, 4, 1), 3), Conv2D(1 + 3, 2, 4, 2, 1, rng=rng, dtype=f64),
-                       BatchNorm(2, groups=2, dtype=f64), LeakyReLU(0.2), Reshape(8), Linear(8, 1, rng=rng, dtype=f64)))
+                       BatchNorm(2, group_size=6, dtype=f64), LeakyReLU(0.2), Reshape(8), Linear(8, 1, rng=rng, dtype=f64)))
 
 
 @pytest.mark.parametrize("networks", [dense_networks, convolutional_networks])

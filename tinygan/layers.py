@@ -331,21 +331,25 @@ class BatchNorm(Layer):
     In training μ and σ² are the minibatch's (over every axis but the last), and the running
     averages in ``buffers`` move towards them by ``momentum`` (σ²'s unbiased); in evaluation
     those running averages stand in, so a sample does not depend on its batch-mates.
-    groups: the batch's rows fall into this many equal, consecutive groups, each normalised by
-    its own statistics. A D that judges m real rows and then m fakes in one pass takes groups=2,
-    so real and fake images never share statistics — as when each is its own minibatch.
+    group_size: in training, each block of this many consecutive rows (images) is normalised by
+    its own statistics; None: the whole batch is one block. A D that judges m real rows and then
+    m fakes in one pass takes group_size=m, so real and fake images never share statistics — as
+    when each is its own minibatch — and m fakes alone (G's step) are normalised as in D's step.
     γ, β: (features,); buffers running_mean, running_var: (features,).
     """
 
-    def __init__(self, features, momentum=0.1, eps=1e-5, groups=1, dtype=np.float32):
+    def __init__(self, features, momentum=0.1, eps=1e-5, group_size=None, dtype=np.float32):
         super().__init__()
-        self.features, self.momentum, self.eps, self.groups = features, momentum, eps, groups
+        self.features, self.momentum, self.eps, self.group_size = features, momentum, eps, group_size
         self.params["gamma"], self.params["beta"] = np.ones(features, dtype), np.zeros(features, dtype)
         self.buffers["running_mean"], self.buffers["running_var"] = np.zeros(features, dtype), np.ones(features, dtype)
 
     def _grouped(self, x):
-        """x (N, …, features) -> (groups, N·…/groups, features): a group's values of a feature in one column."""
-        return x.reshape(self.groups, -1, self.features)
+        """x (N, …, features) -> (N / group_size, group_size·…, features): a group's values of a
+        feature in one column."""
+        if self.group_size and len(x) % self.group_size:
+            raise ValueError(f"{self}: training needs a multiple of {self.group_size} rows, got {len(x)}")
+        return x.reshape(len(x) // (self.group_size or len(x)), -1, self.features)
 
     def _forward(self, x, train):
         if train:
@@ -380,13 +384,13 @@ class BatchNorm(Layer):
         return d_x.reshape(d_out.shape)
 
     def _check_input(self, x):
-        if x.ndim not in (2, 4) or x.shape[-1] != self.features or len(x) % self.groups:
-            raise ValueError(f"{self}: expected (N, {self.features}) rows or (N, H, W, {self.features}) images, N a "
-                             f"multiple of {self.groups}, got {tuple(x.shape)}")
+        if x.ndim not in (2, 4) or x.shape[-1] != self.features:
+            raise ValueError(f"{self}: expected (N, {self.features}) rows or (N, H, W, {self.features}) images, "
+                             f"got {tuple(x.shape)}")
         super()._check_input(x)
 
     def __repr__(self):
-        return f"BatchNorm({self.features}" + (f", groups={self.groups})" if self.groups > 1 else ")")
+        return f"BatchNorm({self.features}" + (f", group_size={self.group_size})" if self.group_size else ")")
 
 
 # ----------------------------------------------------------------------------- regularisers

@@ -73,7 +73,7 @@ def dcgan_discriminator(config, image_shape, rng):
     flat = (h // 4) * (w // 4) * 2 * ch
     return Sequential(ImageAndLabels(image_shape, config.n_classes),
                       Conv2D(c + config.n_classes, ch, 4, 2, 1, init, rng), LeakyReLU(config.leak),
-                      Conv2D(ch, 2 * ch, 4, 2, 1, init, rng), BatchNorm(2 * ch, groups=2), LeakyReLU(config.leak),
+                      Conv2D(ch, 2 * ch, 4, 2, 1, init, rng), BatchNorm(2 * ch, group_size=config.batch_size), LeakyReLU(config.leak),
                       Reshape(flat), Linear(flat, 1, init, rng))
 
 
