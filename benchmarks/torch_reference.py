@@ -3,7 +3,7 @@ benchmarks/train_step.py (same flags, same JSON). PyTorch is optional: without i
 and exits 0.
 
     python benchmarks/torch_reference.py --device cpu --batch-size 100 --json
-    python benchmarks/torch_reference.py --preset dcgan --batch-size 64 --json   # as pytorch/examples' dcgan
+    python benchmarks/torch_reference.py --preset dcgan --batch-size 64 --json   # as tinygan's dcgan preset
     python benchmarks/torch_reference.py --device cuda --cuda-graph --json    # the stretch anchor
 
 With --cuda-graph it times replays of one iteration captured by ``torch.cuda.graph`` (after
@@ -18,18 +18,21 @@ from tinygan import cli
 
 
 def build(torch, preset, device):
-    """(G, D, make an optimiser, draw z, judge) of ``preset`` in PyTorch: judge(D, x, fake) gives D's
-    logits on the real rows and then the fakes. The paper's D judges both in one batch; the
-    DCGAN's judges each as its own batch (its BatchNorm never mixes them), as tinygan's does."""
+    """(G, D, G's optimiser, D's optimiser, draw z, judge) of ``preset`` in PyTorch: judge(D, x, fake)
+    gives D's logits on the real rows and then the fakes. The paper's D judges both in one batch;
+    the DCGAN's judges each as its own batch (its BatchNorm never mixes them), as tinygan's does."""
     nn = torch.nn
     if preset == "dcgan":
-        G = nn.Sequential(nn.Linear(100, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
+        G = nn.Sequential(nn.Linear(100, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
+                          nn.Linear(1024, 128 * 7 * 7), nn.Unflatten(1, (128, 7, 7)), nn.BatchNorm2d(128), nn.ReLU(),
                           nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Sigmoid(), nn.Flatten())
+                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Sigmoid(), nn.Flatten()).to(device)
         D = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                          nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-                          nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
-        return (G.to(device), D.to(device), lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999)),
+                          nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(),
+                          nn.Linear(128 * 7 * 7, 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.2),
+                          nn.Linear(1024, 1)).to(device)
+        adam = torch.optim.Adam
+        return (G, D, adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999)), adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
                 lambda m: torch.randn(m, 100, device=device), lambda D, x, fake: torch.cat([D(x), D(fake)]))
 
     class Maxout(nn.Module):
@@ -44,8 +47,8 @@ def build(torch, preset, device):
                       nn.Linear(1200, 784), nn.Sigmoid()).to(device)
     D = nn.Sequential(nn.Dropout(0.2), Maxout(784, 240, 5), nn.Dropout(0.5), Maxout(240, 240, 5),
                       nn.Dropout(0.5), nn.Linear(240, 1)).to(device)
-    r = math.sqrt(3)
-    return (G, D, lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.5),
+    r, sgd = math.sqrt(3), torch.optim.SGD
+    return (G, D, sgd(G.parameters(), lr=0.1, momentum=0.5), sgd(D.parameters(), lr=0.1, momentum=0.5),
             lambda m: torch.rand(m, 100, device=device) * (2 * r) - r, lambda D, x, fake: D(torch.cat([x, fake])))
 
 
@@ -66,8 +69,7 @@ def main(argv=None):
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.manual_seed(0)
     F, m, device = torch.nn.functional, args.batch_size, args.device
-    G, D, optimizer, draw, judge = build(torch, args.preset, device)
-    opt_g, opt_d = optimizer(G.parameters()), optimizer(D.parameters())
+    G, D, opt_g, opt_d, draw, judge = build(torch, args.preset, device)
     x = torch.rand(m, 784, device=device)
     targets = torch.cat([torch.ones(m, 1, device=device), torch.zeros(m, 1, device=device)])
 

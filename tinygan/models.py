@@ -45,18 +45,20 @@ def paper_sizes(config, image_shape):
     n_pixels = int(np.prod(image_shape))
     G_widths = [config.noise_dim + config.n_classes, config.G_hidden, config.G_hidden, n_pixels]
     D_columns = config.D_units * config.D_pieces
-    parameters = sum(a * b for a, b in zip(G_widths, G_widths[1:])) \
-        + (n_pixels + config.n_classes) * D_columns + config.D_units * D_columns + config.D_units
+    parameters = sum((a + 1) * b for a, b in zip(G_widths, G_widths[1:])) \
+        + (n_pixels + config.n_classes + 1) * D_columns + (config.D_units + 1) * D_columns + config.D_units + 1
     return parameters, sum(G_widths) + n_pixels + 2 * D_columns + 2 * config.D_units
 
 
 def dcgan_generator(config, pixel_means, rng):
-    """G: z (m, 100) [⊕ onehot(y)] -> dense (H/4)·(W/4)·G_channels -> BN -> ReLU -> ConvT to
-    G_channels/2 at H/2 × W/2 -> BN -> ReLU -> ConvT to C at H × W -> sigmoid -> x (m, H·W·C) rows;
-    every transposed convolution 4×4, stride 2, padding 1 (it doubles the size). The last bias is
-    the logit of each channel's mean pixel, as the paper's G starts."""
+    """G: z (m, 100) [⊕ onehot(y)] [-> dense dense_units -> BN -> ReLU] -> dense (H/4)·(W/4)·G_channels
+    -> BN -> ReLU -> ConvT to G_channels/2 at H/2 × W/2 -> BN -> ReLU -> ConvT to C at H × W -> sigmoid
+    -> x (m, H·W·C) rows; every transposed convolution 4×4, stride 2, padding 1 (it doubles the
+    size). The last bias is the logit of each channel's mean pixel, as the paper's G starts."""
     (h, w, c), ch, init = pixel_means.shape, config.G_channels, normal(config.init_std)
-    generator = Sequential(Linear(config.noise_dim + config.n_classes, (h // 4) * (w // 4) * ch, init, rng),
+    n_in, units = config.noise_dim + config.n_classes, config.dense_units
+    dense = [Linear(n_in, units, init, rng), BatchNorm(units), ReLU()] if units else []
+    generator = Sequential(*dense, Linear(units or n_in, (h // 4) * (w // 4) * ch, init, rng),
                            Reshape(h // 4, w // 4, ch), BatchNorm(ch), ReLU(),
                            ConvTranspose2D(ch, ch // 2, 4, 2, 1, init, rng), BatchNorm(ch // 2), ReLU(),
                            ConvTranspose2D(ch // 2, c, 4, 2, 1, init, rng), Sigmoid(), Reshape(h * w * c))
@@ -66,26 +68,34 @@ def dcgan_generator(config, pixel_means, rng):
 
 def dcgan_discriminator(config, image_shape, rng):
     """D: x (m, H·W·C) rows [⊕ onehot(y)] -> the image (with a constant plane per class) -> Conv
-    D_channels -> LeakyReLU -> Conv 2·D_channels -> BN -> LeakyReLU -> dense 1 (a logit); every
-    convolution 4×4, stride 2, padding 1 (it halves the size). D judges m real rows and m fakes
-    in one pass (``GAN.judge``), so its BatchNorm normalises each half by its own statistics."""
+    D_channels -> LeakyReLU -> Conv 2·D_channels -> BN -> LeakyReLU [-> dense dense_units -> BN ->
+    LeakyReLU] -> dense 1 (a logit); every convolution 4×4, stride 2, padding 1 (it halves the
+    size). D judges m real rows and m fakes in one pass (``GAN.judge``), so its BatchNorms
+    normalise each block of m = batch_size rows by its own statistics."""
     (h, w, c), ch, init = image_shape, config.D_channels, normal(config.init_std)
-    flat = (h // 4) * (w // 4) * 2 * ch
+    flat, units, m = (h // 4) * (w // 4) * 2 * ch, config.dense_units, config.batch_size
+    dense = [Linear(flat, units, init, rng), BatchNorm(units, group_size=m), LeakyReLU(config.leak)] if units else []
     return Sequential(ImageAndLabels(image_shape, config.n_classes),
                       Conv2D(c + config.n_classes, ch, 4, 2, 1, init, rng), LeakyReLU(config.leak),
-                      Conv2D(ch, 2 * ch, 4, 2, 1, init, rng), BatchNorm(2 * ch, group_size=config.batch_size), LeakyReLU(config.leak),
-                      Reshape(flat), Linear(flat, 1, init, rng))
+                      Conv2D(ch, 2 * ch, 4, 2, 1, init, rng), BatchNorm(2 * ch, group_size=m), LeakyReLU(config.leak),
+                      Reshape(flat), *dense, Linear(units or flat, 1, init, rng))
 
 
 def dcgan_sizes(config, image_shape):
     """(parameters, activations per example, im2col's patch rows included) of the DCGAN's networks."""
-    (h, w, c), g, d, k = image_shape, config.G_channels, config.D_channels, config.n_classes
-    quarter, half, whole = (h // 4) * (w // 4), (h // 2) * (w // 2), h * w
-    parameters = (config.noise_dim + k) * g * quarter + g * (g // 2) * 16 + (g // 2) * c * 16 \
-        + (c + k) * d * 16 + d * 2 * d * 16 + 2 * d * quarter
-    G_activations = 3 * g * quarter + 3 * (g // 2) * half + 2 * c * whole + g * quarter * (g // 2) * 16 // g
-    D_activations = (c + k) * whole + 2 * d * half + (c + k) * 16 * half + 4 * 2 * d * quarter + d * 16 * quarter
-    return parameters, G_activations + D_activations
+    (h, w, c), g, d, k, u = image_shape, config.G_channels, config.D_channels, config.n_classes, config.dense_units
+    quarter, half, whole, n_in = (h // 4) * (w // 4), (h // 2) * (w // 2), h * w, config.noise_dim + k
+
+    def dense(n, units):                          # weights and biases (BatchNorm: γ and β)
+        return (n + 1) * units
+
+    def conv(c_in, c_out):                        # a 4×4 kernel
+        return (16 * c_in + 1) * c_out
+    G = (dense(n_in, u) + 2 * u if u else 0) + dense(u or n_in, g * quarter) + 2 * g + conv(g, g // 2) + g + conv(g // 2, c)
+    D = conv(c + k, d) + conv(d, 2 * d) + 4 * d + (dense(2 * d * quarter, u) + 2 * u if u else 0) + dense(u or 2 * d * quarter, 1)
+    G_activations = 3 * u + 3 * g * quarter + 3 * (g // 2) * half + 2 * c * whole + g * quarter * (g // 2) * 16 // g
+    D_activations = (c + k) * whole + 2 * d * half + (c + k) * 16 * half + 4 * 2 * d * quarter + d * 16 * quarter + 3 * u
+    return G + D, G_activations + D_activations
 
 
 class Architecture(NamedTuple):
@@ -97,7 +107,7 @@ class Architecture(NamedTuple):
 
 ARCHITECTURES = {   # Config.architecture
     "mlp": Architecture(paper_generator, paper_discriminator, paper_sizes, "G_hidden, D_units, D_pieces"),
-    "dcgan": Architecture(dcgan_generator, dcgan_discriminator, dcgan_sizes, "G_channels, D_channels"),
+    "dcgan": Architecture(dcgan_generator, dcgan_discriminator, dcgan_sizes, "G_channels, D_channels, dense_units"),
 }
 
 
