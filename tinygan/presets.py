@@ -119,7 +119,7 @@ PRESETS["wgan"] = replace(  # the WGAN paper's settings on the paper's networks,
 PRESETS["cgan"] = replace(PRESETS["default"], n_classes=10)
 # Radford et al. (2016) sized for 28 × 28 (Adam, β₁ = 0.5, batch 64, z ~ N(0, 1)), with a dense layer
 # of 1024 in each network and G's rate five times D's 2e-4, as InfoGAN's MNIST networks (Chen et
-# al., 2016): together, not apart, they train it about five times faster (docs/convolutional.md).
+# al., 2016): together, not apart, they make it train in a few epochs (docs/convolutional.md).
 PRESETS["dcgan"] = replace(
     PRESETS["default"], architecture="dcgan", dense_units=1024, optimizer="adam", lr=2e-4, G_lr_scale=5.0,
     lr_decay=1.0, batch_size=64, D_loss_weight=1.0, noise_prior="gaussian", D_keep_input=1.0, D_keep_hidden=1.0)
