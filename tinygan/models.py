@@ -86,13 +86,13 @@ def dcgan_sizes(config, image_shape):
     (h, w, c), g, d, k, u = image_shape, config.G_channels, config.D_channels, config.n_classes, config.dense_units
     quarter, half, whole, n_in = (h // 4) * (w // 4), (h // 2) * (w // 2), h * w, config.noise_dim + k
 
-    def dense(n, units):                          # weights and biases (BatchNorm: γ and β)
+    def dense(n, units):                          # weights and biases (BatchNorm: γ and β); 0 for no units
         return (n + 1) * units
 
     def conv(c_in, c_out):                        # a 4×4 kernel
         return (16 * c_in + 1) * c_out
-    G = (dense(n_in, u) + 2 * u if u else 0) + dense(u or n_in, g * quarter) + 2 * g + conv(g, g // 2) + g + conv(g // 2, c)
-    D = conv(c + k, d) + conv(d, 2 * d) + 4 * d + (dense(2 * d * quarter, u) + 2 * u if u else 0) + dense(u or 2 * d * quarter, 1)
+    G = dense(n_in, u) + 2 * u + dense(u or n_in, g * quarter) + 2 * g + conv(g, g // 2) + g + conv(g // 2, c)
+    D = conv(c + k, d) + conv(d, 2 * d) + 4 * d + dense(2 * d * quarter, u) + 2 * u + dense(u or 2 * d * quarter, 1)
     G_activations = 3 * u + 3 * g * quarter + 3 * (g // 2) * half + 2 * c * whole + g * quarter * (g // 2) * 16 // g
     D_activations = (c + k) * whole + 2 * d * half + (c + k) * 16 * half + 4 * 2 * d * quarter + d * 16 * quarter + 3 * u
     return G + D, G_activations + D_activations
