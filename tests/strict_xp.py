@@ -247,7 +247,7 @@ class ElementwiseKernel:
 
     Each statement of ``operation`` is ``[T] name = expression`` (or ``+=``, ``-=``, ``*=``,
     ``/=``); the expression is evaluated with NumPy arrays for the parameters, ``T`` for the
-    arrays' dtype and NumPy for CUDA's math functions. As in CuPy, outputs passed after the
+    arrays' dtype and NumPy for CUDA's math functions, and ``c ? a : b`` as ``np.where(c, a, b)``. As in CuPy, outputs passed after the
     inputs are written in place, otherwise they are allocated in the broadcast shape; one
     output is returned as an array, several as a tuple. One call is one launch.
 
@@ -257,8 +257,9 @@ class ElementwiseKernel:
     """
 
     FUNCTIONS = {"exp": np.exp, "log1p": np.log1p, "tanh": np.tanh, "sqrt": np.sqrt,
-                 "fabs": np.abs, "max": np.maximum, "min": np.minimum}
+                 "fabs": np.abs, "max": np.maximum, "min": np.minimum, "where": np.where}
     STATEMENT = re.compile(r"^(?:T\s+)?(\w+)\s*([-+*/]?=)\s*(.+)$")
+    CHOICE = re.compile(r"^([^?:]+)\?([^?:]+):([^?:]+)$")      # c ? a : b
     ASSIGN = {"=": lambda old, new: new, "+=": operator.add, "-=": operator.sub,
               "*=": operator.mul, "/=": operator.truediv}
 
@@ -270,8 +271,9 @@ class ElementwiseKernel:
             from tinygan import backend
             self.twin = next(op.numpy_twin for op in backend.ELEMENTWISE if op.name == name)
         else:
-            self.statements = [self.STATEMENT.match(s.strip()).groups()
-                               for s in operation.split(";") if s.strip()]
+            self.statements = [(target, assign, self.CHOICE.sub(r"where(\1, \2, \3)", expression))
+                               for target, assign, expression in (self.STATEMENT.match(s.strip()).groups()
+                                                                  for s in operation.split(";") if s.strip())]
 
     def __call__(self, *args):
         given = args[len(self.inputs):]

@@ -1,10 +1,15 @@
-"""Sequential: gradients through a whole network, input-only backprop, state dicts."""
+"""Sequential: gradients through a whole network, input-only backprop, state dicts, and the
+bias that a Linear or a convolution leaves to the activation after it."""
+import collections
+
 import numpy as np
 import pytest
 
+import strict_xp
 from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
-from tinygan.layers import Dropout, Linear, Maxout, ReLU, Sigmoid
+from tinygan.conv import Conv2D, ConvTranspose2D
+from tinygan.layers import Dropout, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, Tanh, normal
 from tinygan.network import Sequential
 
 
@@ -101,3 +106,69 @@ def test_a_network_knows_its_dtype_and_its_output_width():
     net = Sequential(Linear(3, 5, rng=rng, dtype=np.float64), ReLU(), Linear(5, 7, rng=rng, dtype=np.float64))
     assert net.dtype == np.float64 and net.out_features == 7
     assert Sequential(Maxout(3, 4, 2, rng=rng), ReLU()).out_features == 4
+
+
+PAIRS = {   # a layer whose output ends in "+ b", and the activation that adds b in its own kernel
+    "Linear+ReLU": (lambda rng: Linear(3, 4, rng=rng, dtype=np.float64), ReLU, (5, 3)),
+    "Linear+LeakyReLU": (lambda rng: Linear(3, 4, rng=rng, dtype=np.float64), lambda: LeakyReLU(0.2), (5, 3)),
+    "Linear+Sigmoid": (lambda rng: Linear(3, 4, rng=rng, dtype=np.float64), Sigmoid, (5, 3)),
+    "Linear+Tanh": (lambda rng: Linear(3, 4, rng=rng, dtype=np.float64), Tanh, (5, 3)),
+    "Conv2D+LeakyReLU": (lambda rng: Conv2D(2, 3, 4, 2, 1, init=normal(0.5), rng=rng, dtype=np.float64),
+                         lambda: LeakyReLU(0.2), (2, 4, 4, 2)),
+    "ConvTranspose2D+Sigmoid": (lambda rng: ConvTranspose2D(2, 3, 4, 2, 1, init=normal(0.5), rng=rng, dtype=np.float64),
+                                Sigmoid, (2, 2, 2, 2)),
+}
+
+
+def paired(name, dtype=np.float64, seed=0):
+    """Sequential(layer, activation) of PAIRS[name], with a bias large enough to move every unit, and an input."""
+    make_layer, make_activation, x_shape = PAIRS[name]
+    rng = np.random.default_rng(seed)
+    layer = make_layer(rng)
+    layer.params["b"] = rng.standard_normal(layer.params["b"].shape)
+    net = Sequential(layer, make_activation())
+    for arrays in (layer.params, layer.buffers):
+        for key in arrays:
+            arrays[key] = arrays[key].astype(dtype)
+    return net, rng.standard_normal(x_shape).astype(dtype)
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_a_paired_activation_computes_what_the_two_layers_compute_apart(name, device):
+    """Sequential(layer, f) gives f(layer(x)) bit for bit, as the two layers' own forwards do one
+    after the other; on the device path the bias is added in f's kernel, with no add of its own."""
+    net, x = paired(name, np.float32)
+    net.to(device)
+    x = backend.to_device(x, device)
+    launches = []
+    for forward in (lambda: net.layers[1].forward(net.layers[0].forward(x)), lambda: net.forward(x)):
+        strict_xp.LAUNCHES.clear()
+        launches.append((backend.to_host(forward()), collections.Counter(strict_xp.LAUNCHES)))
+    (apart, apart_launches), (together, together_launches) = launches
+    np.testing.assert_array_equal(together, apart)
+    if device == "cupy" and apart_launches:     # the strict stand-in, which counts launches
+        assert apart_launches - together_launches == collections.Counter({"add": 1}), (apart_launches, together_launches)
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_gradient_check_through_a_paired_activation(name, device):
+    net, x = paired(name)
+    net.to(device)
+    errors = gradcheck.check_layer(net, backend.to_device(x, device))
+    assert set(errors) == {"x", "0.W", "0.b"}
+    assert max(errors.values()) < GRAD_TOL, errors
+
+
+@pytest.mark.parametrize("activation", [ReLU, lambda: LeakyReLU(0.2), Sigmoid, Tanh])
+def test_an_activation_passes_nan_on(activation, device):
+    """A NaN in a pre-activation stays NaN (CUDA's max would turn it into 0), so that it reaches
+    the run's NaN check; -inf gives f(-inf)."""
+    x = backend.to_device(np.array([[np.nan, -np.inf, 1.0]], dtype=np.float32), device)
+    bias = backend.to_device(np.zeros(3, dtype=np.float32), device)
+    y = backend.to_host(activation().forward(x, bias=bias))
+    assert np.isnan(y[0, 0]) and not np.isnan(y[0, 1:]).any()
+
+
+def test_leaky_relu_refuses_a_negative_slope():
+    with pytest.raises(ValueError, match="LeakyReLU: slope must be ≥ 0, got -0.1"):
+        LeakyReLU(-0.1)

@@ -63,6 +63,8 @@ class _Convolution(Layer):
     """What Conv2D and ConvTranspose2D share: k×k kernels, stride s, padding p, a bias per output
     channel, and a check that the input is (N, H, W, in_channels)."""
 
+    hands_on_bias = True
+
     def __init__(self, in_channels, out_channels, kernel, stride, padding, W_shape, init, rng, dtype):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
@@ -93,12 +95,11 @@ class Conv2D(_Convolution):
         super().__init__(in_channels, out_channels, kernel, stride, padding,
                          (kernel * kernel * in_channels, out_channels), init, rng, dtype)
 
-    def _forward(self, x, train):
+    def _forward_unbiased(self, x, train):
         n, h, w, _ = x.shape
         oh, ow = out_size(h, self.kernel, self.stride, self.padding), out_size(w, self.kernel, self.stride, self.padding)
         cols = im2col(x, self.kernel, self.stride, self.padding)          # (N·OH·OW, k·k·C)
-        y = backend.matmul(cols, self.params["W"])                        # y = cols · W + b
-        y += self.params["b"]
+        y = backend.matmul(cols, self.params["W"])                        # y = cols · W (+ b)
         return y.reshape(n, oh, ow, -1), (cols, x.shape)
 
     def _grad_params(self, d_out, cache):
@@ -132,13 +133,12 @@ class ConvTranspose2D(_Convolution):
         k, s, p = self.kernel, self.stride, self.padding
         return (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
 
-    def _forward(self, x, train):
+    def _forward_unbiased(self, x, train):
         n, h, w, _ = x.shape
         rows = x.reshape(-1, self.in_channels)                            # (N·H·W, C): one row per pixel
         patches = backend.matmul(rows, self.params["W"])                  # (N·H·W, k·k·F) = rows · W
         y = col2im(patches, (n, *self.out_shape(h, w), self.out_channels), self.kernel, self.stride, self.padding)
-        y += self.params["b"]                                             # y = col2im(rows · W) + b
-        return y, (rows, x.shape)
+        return y, (rows, x.shape)                                         # y = col2im(rows · W) (+ b)
 
     def _grad_params(self, d_out, cache):
         self._grad_params_from(d_out, cache, im2col(d_out, self.kernel, self.stride, self.padding))

@@ -5,6 +5,9 @@ Every layer has
     ``buffers``: arrays it keeps but does not learn by gradient (BatchNorm's running statistics);
   * ``forward(x, train=True) -> y``, which reads its parameters from ``params`` and keeps what
     backward needs in one cache slot;
+  * for a layer whose output ends in "+ b" (Linear, the convolutions): ``forward_leaving_bias``,
+    the same forward without that add, and for an activation: ``forward(x, bias=b)``, f(x + b) in
+    one kernel; ``Sequential`` pairs the two, so that x·W + b and f take one pass over memory;
   * ``backward(d_out) -> d_x``, which reads that cache, *assigns* ``grads`` (no hidden
     accumulation) and returns dL/dx; ``backward_input`` and ``backward_params`` do one half each.
 
@@ -67,15 +70,18 @@ _NO_CACHE = object()  # the cache slot's value when no forward awaits its backwa
 class Layer:
     """Cache discipline and boundary checks shared by every layer.
 
-    Subclasses implement ``_forward(x, train) -> (y, cache)``, ``_grad_input(d_out, cache) ->
-    d_x`` and, if they have parameters, ``_grad_params(d_out, cache)``, which assigns ``grads``.
-    The cache that ``forward`` keeps is read by the backward methods below: dL/dx may be taken
-    from it any number of times, but parameter gradients only once, which ends the cache's
-    life. So a learning step that forgot its forward is an error, never a gradient computed
-    from another call's cache.
+    Subclasses implement ``_forward(x, train) -> (y, cache)`` (or, for an output that ends in
+    "+ b", ``_forward_unbiased``: all but the add), ``_grad_input(d_out, cache) -> d_x`` and, if
+    they have parameters, ``_grad_params(d_out, cache)``, which assigns ``grads``. The cache that
+    ``forward`` keeps is read by the backward methods below: dL/dx may be taken from it any
+    number of times, but parameter gradients only once, which ends the cache's life. So a
+    learning step that forgot its forward is an error, never a gradient computed from another
+    call's cache.
     """
 
-    in_features = None  # set by layers that expect (N, in_features) inputs
+    in_features = None     # set by layers that expect (N, in_features) inputs
+    hands_on_bias = False  # True: y = (…) + b, and the "+ b" may be left to an activation (forward_leaving_bias)
+    takes_bias = False     # True: an activation, which adds such a bias in its own kernel (forward(x, bias=b))
 
     def __init__(self):
         self.params, self.grads, self.buffers = {}, {}, {}
@@ -83,10 +89,25 @@ class Layer:
 
     def forward(self, x, train=True):
         """x: (N, in_features) or any shape for elementwise layers -> y."""
+        return self._keep(self._forward, x, train)
+
+    def forward_leaving_bias(self, x, train=True):
+        """For a layer with ``hands_on_bias``: (y − b, b), the forward pass without its last "+ b",
+        for the activation after it to add in its own kernel. The backward pass is unchanged."""
+        return self._keep(self._forward_unbiased, x, train), self.params["b"]
+
+    def _keep(self, forward, x, train):
+        """y of forward(x, train) -> (y, cache), after the input checks; keeps the cache."""
         self._check_input(x)
-        y, self._cache = self._forward(x, train)
+        y, self._cache = forward(x, train)
         self._out = (y.shape, y.dtype)
         return y
+
+    def _forward(self, x, train):
+        """The forward pass of a layer that defines ``_forward_unbiased``: that, then + b."""
+        y, cache = self._forward_unbiased(x, train)
+        y += self.params["b"]                                   # (in place: no second array)
+        return y, cache
 
     def backward(self, d_out):
         """d_out: dL/dy (the shape and dtype of the last forward's y) -> dL/dx, with the
@@ -154,6 +175,8 @@ class Layer:
 class Linear(Layer):
     """y = x·W + b, with W: (n_in, n_out), b: (n_out,)."""
 
+    hands_on_bias = True
+
     def __init__(self, n_in, n_out, init=glorot_uniform, rng=None, dtype=np.float32):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
@@ -161,10 +184,8 @@ class Linear(Layer):
         self.params["W"] = init((n_in, n_out), rng).astype(dtype)
         self.params["b"] = np.zeros(n_out, dtype=dtype)
 
-    def _forward(self, x, train):
-        y = backend.matmul(x, self.params["W"])                 # y = x·W + b
-        y += self.params["b"]                                   # (in place: no second (N, n_out) array)
-        return y, x
+    def _forward_unbiased(self, x, train):                      # y = x·W + b, where "+ b" is Layer._forward's,
+        return backend.matmul(x, self.params["W"]), x           # or the next activation's (f(x·W + b), one kernel)
 
     def _grad_params(self, d_out, x):
         self.grads["W"] = backend.matmul(x.T, d_out)            # dL/dW = xᵀ · dL/dy
@@ -193,6 +214,8 @@ class Maxout(Linear):
 
     W: (n_in, pieces·units), b: (pieces·units,); x: (N, n_in) -> y: (N, units).
     """
+
+    hands_on_bias = False      # b, one per piece, is added inside the max's kernel
 
     def __init__(self, n_in, units, pieces, init=glorot_uniform, rng=None, dtype=np.float32):
         super().__init__(n_in, units * pieces, init, rng, dtype)
@@ -264,12 +287,33 @@ class Maxout(Linear):
 
 # ----------------------------------------------------------------------------- activations
 
-class ReLU(Layer):
-    """y = max(x, 0), elementwise, any shape."""
+class Activation(Layer):
+    """y = f(x + b), elementwise, any shape; its dL/dx is a formula in y, so y is the cache.
 
-    def _forward(self, x, train):
-        y = backend.array_module(x).maximum(x, 0)
+    b is the bias of the layer below when that layer left it out (``forward_leaving_bias``;
+    ``Sequential`` pairs them), else 0: the add and f are one kernel, one pass over memory instead
+    of two. Subclasses define ``_activate(x, b) -> f(x + b)`` and ``_grad_input(d_out, y)``.
+    """
+
+    takes_bias = True
+
+    def forward(self, x, train=True, bias=None):
+        """x (any shape) -> f(x + bias); bias: None, or (x.shape[-1],) of x's dtype."""
+        return self._keep(functools.partial(self._forward, bias=bias), x, train)
+
+    def _forward(self, x, train, bias=None):
+        y = self._activate(x, x.dtype.type(0) if bias is None else bias)
         return y, y
+
+
+class ReLU(Activation):
+    """y = max(x, 0)."""
+
+    @staticmethod
+    @backend.elementwise("T x, T b", "T y", "T v = x + b; y = v < T(0) ? T(0) : v")   # (a NaN stays NaN)
+    def _activate(x, b):
+        y = x + b
+        return np.maximum(y, 0, out=y)    # y = max(x + b, 0)
 
     @staticmethod
     @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * (y > T(0))")
@@ -277,31 +321,44 @@ class ReLU(Layer):
         return d_out * (y > 0)            # dL/dx = dL/dy · [x > 0]; we take 0 at x = 0
 
 
-class LeakyReLU(Layer):
-    """y = x for x > 0, slope·x otherwise."""
+class LeakyReLU(Activation):
+    """y = x for x > 0, slope·x otherwise; slope ≥ 0, so y > 0 exactly where x > 0."""
 
     def __init__(self, slope=0.2):
         super().__init__()
+        if not slope >= 0:
+            raise ValueError(f"LeakyReLU: slope must be ≥ 0, got {slope}")
         self.slope = slope
 
-    def _forward(self, x, train):
-        local_grad = backend.array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
-        return x * local_grad, local_grad
+    def _activate(self, x, b):
+        return self._leaky(x, b, x.dtype.type(self.slope))
 
-    def _grad_input(self, d_out, local_grad):
-        return d_out * local_grad         # dL/dx = dL/dy · (1 if x > 0 else slope)
+    def _grad_input(self, d_out, y):
+        return self._d_leaky(d_out, y, y.dtype.type(self.slope))
+
+    @staticmethod
+    @backend.elementwise("T x, T b, T slope", "T y", "T v = x + b; y = v > T(0) ? v : slope * v")
+    def _leaky(x, b, slope):
+        v = x + b
+        return np.where(v > 0, v, slope * v)               # y = x + b where positive, else slope·(x + b)
+
+    @staticmethod
+    @backend.elementwise("T d_out, T y, T slope", "T d_x", "d_x = y > T(0) ? d_out : slope * d_out")
+    def _d_leaky(d_out, y, slope):
+        return np.where(y > 0, d_out, slope * d_out)       # dL/dx = dL/dy · (1 if y > 0 else slope)
 
     def __repr__(self):
         return f"LeakyReLU({self.slope})"
 
 
-class Sigmoid(Layer):
+class Sigmoid(Activation):
     """y = 1 / (1 + e^(−x)), computed as ½·tanh(½x) + ½ (``losses.sigmoid``): no overflow,
     keeps the dtype."""
 
-    def _forward(self, x, train):
-        y = sigmoid(x)
-        return y, y
+    @staticmethod
+    @backend.elementwise("T x, T b", "T y", "y = T(0.5) * tanh(T(0.5) * (x + b)) + T(0.5)")
+    def _activate(x, b):
+        return sigmoid(x + b)
 
     @staticmethod
     @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * y * (1 - y)")
@@ -309,12 +366,13 @@ class Sigmoid(Layer):
         return d_out * y * (1 - y)        # dL/dx = dL/dy · y(1 − y)
 
 
-class Tanh(Layer):
+class Tanh(Activation):
     """y = tanh(x)."""
 
-    def _forward(self, x, train):
-        y = backend.array_module(x).tanh(x)
-        return y, y
+    @staticmethod
+    @backend.elementwise("T x, T b", "T y", "y = tanh(x + b)")
+    def _activate(x, b):
+        return np.tanh(x + b)
 
     @staticmethod
     @backend.elementwise("T d_out, T y", "T d_x", "d_x = d_out * (1 - y * y)")

@@ -14,9 +14,19 @@ class Sequential:
         self.layers = list(layers)
 
     def forward(self, x, train=True):
-        """x: the first layer's input -> the last layer's output."""
-        for layer in self.layers:
-            x = layer.forward(x, train)
+        """x: the first layer's input -> the last layer's output.
+
+        Where a layer whose output ends in "+ b" (Linear, a convolution) feeds an activation, the
+        activation adds b in its own kernel: f(x·W + b) reads and writes the (N, n_out) array once
+        instead of twice. Each layer still keeps its own cache, so backward is as without pairing."""
+        bias = None                                  # a bias the layer below left for this one
+        for layer, above in zip(self.layers, self.layers[1:] + [None]):
+            if bias is not None:
+                x, bias = layer.forward(x, train, bias=bias), None
+            elif layer.hands_on_bias and getattr(above, "takes_bias", False):
+                x, bias = layer.forward_leaving_bias(x, train)
+            else:
+                x = layer.forward(x, train)
         return x
 
     def backward(self, d_out):
