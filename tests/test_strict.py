@@ -85,10 +85,17 @@ def test_an_optimiser_step_is_one_kernel_launch_per_parameter(optimizer, kernel,
     assert strict_xp.LAUNCHES == {kernel: len(list(net.parameters()))} and len(list(net.parameters())) == 4
 
 
-def test_dropout_on_the_device_is_one_kernel_that_draws_its_own_mask(strict):
+def test_dropout_on_the_device_is_one_kernel_that_draws_its_own_mask_and_the_backward_draws_it_again(strict):
+    """Forward and backward are one kernel each, and the layer keeps no mask: its backward
+    computes the same one from the draw's number."""
     layer = layers.Dropout(0.5, rng=backend.default_rng(0, "cupy"))
     x = backend.to_device(np.ones((4, 6), np.float32), "cupy")
     strict_xp.LAUNCHES.clear()
     y = layer.forward(x)
     assert strict_xp.LAUNCHES == {"tinygan_counter_drop": 1}
     assert set(np.unique(backend.to_host(y))) <= {0.0, 2.0}
+    d_out = 3 * x
+    strict_xp.LAUNCHES.clear()
+    d_x = layer.backward(d_out)
+    assert strict_xp.LAUNCHES == {"tinygan_counter_drop": 1}
+    np.testing.assert_array_equal(backend.to_host(d_x), 3 * backend.to_host(y))

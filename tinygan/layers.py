@@ -476,41 +476,45 @@ class Dropout(Layer):
         if self.rng is None:
             raise RuntimeError(f"{self}: training mode needs a random generator: pass rng= "
                                "or call Sequential.set_rng")
-        return drop(self.rng, x, self.keep_prob, x.shape[1] if self.columns is None else self.columns)
+        masked = dropout_mask(self.rng, x, self.keep_prob, x.shape[1] if self.columns is None else self.columns)
+        return masked(x), masked                         # y = x · mask
 
-    def _grad_input(self, d_out, mask):
-        return d_out if mask is None else d_out * mask   # dL/dx = dL/dy · mask
+    def _grad_input(self, d_out, masked):
+        return d_out if masked is None else masked(d_out)   # dL/dx = dL/dy · mask
 
     def __repr__(self):
         return f"Dropout(keep_prob={self.keep_prob}" + (f", columns={self.columns})" if self.columns else ")")
 
 
 @functools.singledispatch
-def drop(rng, x, keep_prob, columns):
-    """Inverted dropout's (y, mask) for x (m, d): mask = [u < keep_prob] / keep_prob in the first
-    ``columns`` columns and 1 in the rest, y = x · mask. This is the generator's choice: NumPy's
-    draws u first, then the mask; a ``backend.CounterRNG`` computes u inside the mask's kernel."""
+def dropout_mask(rng, x, keep_prob, columns):
+    """A new inverted-dropout mask for arrays shaped like x (m, d), as the function a ↦ a · mask
+    (the forward pass applies it to x, the backward pass to dL/dy): mask = [u < keep_prob] /
+    keep_prob in the first ``columns`` columns and 1 in the rest. How is the generator's choice:
+    NumPy's draws u and keeps the mask; a ``backend.CounterRNG`` keeps only the draw's number, and
+    the kernel that applies the mask computes u from it, each time, so no mask is stored."""
     xp, scale = backend.array_module(x), x.dtype.type(1.0 / keep_prob)
     u = rng.random((len(x), columns), dtype=x.dtype)
     mask = xp.ones_like(x)
     mask[:, :columns] = (u < keep_prob) * scale       # kept with probability keep_prob, 1/keep folded in
-    return x * mask, mask
+    return lambda a: a * mask
 
 
-@drop.register
+@dropout_mask.register
 def _(rng: backend.CounterRNG, x, keep_prob, columns):
-    y, mask = rng.xp.empty_like(x), rng.xp.empty_like(x)
-    T = x.dtype.type
-    _counter_drop(x, *rng.next_draw(), rng.key, T(keep_prob), T(1.0 / keep_prob), columns, x.shape[1], y, mask)
-    return y, mask
+    draw, T = rng.next_draw(), x.dtype.type
+
+    def masked(a):
+        y = rng.xp.empty_like(a)
+        _counter_drop(a, *draw, rng.key, T(keep_prob), T(1.0 / keep_prob), columns, a.shape[1], y)
+        return y
+    return masked
 
 
 @backend.elementwise(
-    "T x, raw uint64 base, uint64 offset, uint64 key, T keep_prob, T scale, int32 columns, int32 width",
-    "T y, T mask",
-    "mask = i % width < columns ? (tinygan_uniform<T>(key, base[0] + offset, i) < keep_prob) * scale : T(1);"
+    "T x, raw uint64 base, uint64 offset, uint64 key, T keep_prob, T scale, int32 columns, int32 width", "T y",
+    "T mask = i % width < columns ? (tinygan_uniform<T>(key, base[0] + offset, i) < keep_prob) * scale : T(1);"
     "y = x * mask", preamble=backend.COUNTER_PREAMBLE)
-def _counter_drop(x, base, offset, key, keep_prob, scale, columns, width, y, mask):
+def _counter_drop(x, base, offset, key, keep_prob, scale, columns, width, y):
     u = backend.counter_uniform(key, int(base[0]) + offset, x.size, x.dtype).reshape(x.shape)
-    mask[...] = np.where(np.arange(width) < columns, (u < keep_prob) * scale, x.dtype.type(1))
-    y[...] = x * mask
+    y[...] = x * np.where(np.arange(width) < columns, (u < keep_prob) * scale, x.dtype.type(1))
