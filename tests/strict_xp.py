@@ -247,9 +247,10 @@ class ElementwiseKernel:
 
     Each statement of ``operation`` is ``[T] name = expression`` (or ``+=``, ``-=``, ``*=``,
     ``/=``); the expression is evaluated with NumPy arrays for the parameters, ``T`` for the
-    arrays' dtype and NumPy for CUDA's math functions, and ``c ? a : b`` as ``np.where(c, a, b)``. As in CuPy, outputs passed after the
-    inputs are written in place, otherwise they are allocated in the broadcast shape; one
-    output is returned as an array, several as a tuple. One call is one launch.
+    arrays' dtype, NumPy for CUDA's math functions and ``np.where(c, a, b)`` for ``c ? a : b``.
+    As in CuPy, outputs passed after the inputs are written in place, otherwise they are
+    allocated in the broadcast shape; one output is returned as an array, several as a tuple.
+    One call is one launch.
 
     A kernel that reads ``raw`` inputs (loops and branches in C, indexed by ``i``) cannot be read
     as Python: here it runs its NumPy twin (``backend.Elementwise``, found by the kernel's name),
