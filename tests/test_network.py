@@ -9,7 +9,7 @@ import strict_xp
 from conftest import GRAD_TOL
 from tinygan import backend, gradcheck
 from tinygan.conv import Conv2D, ConvTranspose2D
-from tinygan.layers import Dropout, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, Tanh, normal
+from tinygan.layers import BatchNorm, Dropout, LeakyReLU, Linear, Maxout, ReLU, Sigmoid, Tanh, normal
 from tinygan.network import Sequential
 
 
@@ -172,3 +172,16 @@ def test_an_activation_passes_nan_on(activation, device):
 def test_leaky_relu_refuses_a_negative_slope():
     with pytest.raises(ValueError, match="LeakyReLU: slope must be ≥ 0, got -0.1"):
         LeakyReLU(-0.1)
+
+
+def test_only_a_layer_whose_output_ends_in_a_bias_hands_it_on(device):
+    """Maxout adds its bias inside its max, and BatchNorm's β is no bias to hand on: an activation
+    after either adds nothing, and the network computes what its layers compute one by one."""
+    rng = np.random.default_rng(0)
+    for layers in ([Maxout(3, 4, 2, rng=rng), ReLU()], [Linear(3, 4, rng=rng), BatchNorm(4), Sigmoid()]):
+        net = Sequential(*layers).to(device)
+        x = backend.to_device(rng.standard_normal((6, 3)).astype(np.float32), device)
+        apart = x
+        for layer in net.layers:
+            apart = layer.forward(apart)
+        np.testing.assert_array_equal(backend.to_host(net.forward(x)), backend.to_host(apart))
