@@ -154,5 +154,3 @@ def test_batchnorm_group_size_normalises_each_minibatch_as_its_own_batch(rng):
     assert layer.forward(x[:5], train=False).shape == (5, 3, 3, 2)     # evaluation: any number of rows
     with pytest.raises(ValueError, match=r"BatchNorm\(2, group_size=8\): training needs a multiple of 8 rows, got 5"):
         layer.forward(x[:5])
-
-
